@@ -1,0 +1,66 @@
+"""The sampler contract.
+
+Who calls what: for each trial, the study calls :meth:`BaseSampler.before_trial`, then
+:meth:`infer_relative_search_space` and :meth:`sample_relative` once (joint proposals for the
+parameters seen before), then :meth:`sample_independent` for every parameter the objective
+suggests that the relative step did not cover, and finally :meth:`after_trial`.
+
+Distributions handed to ``sample_relative`` and ``sample_independent`` are already the
+*effective* ones for the trial's search-space revision (narrowed ranges applied); a sampler
+must return values inside them. History (``view.get_trials()``) may contain values outside the
+current ranges: those are still observations.
+
+Samplers read the study only through :class:`~hpo_lab.study.StudyView`. They may be called from
+several threads at once (parallel workers) and must guard their own mutable state.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import TYPE_CHECKING, Any
+
+from hpo_lab.distributions import Distribution
+from hpo_lab.trial._frozen import FrozenTrial
+from hpo_lab.trial._state import TrialState
+
+if TYPE_CHECKING:
+    from hpo_lab.study._view import StudyView
+
+__all__ = ["BaseSampler"]
+
+
+class BaseSampler(abc.ABC):
+    """Abstract sampler: one abstract method plus no-op hooks."""
+
+    @abc.abstractmethod
+    def sample_independent(
+        self, view: StudyView, trial: FrozenTrial, name: str, distribution: Distribution
+    ) -> Any:
+        """Propose a value for one parameter, inside ``distribution``."""
+
+    def infer_relative_search_space(
+        self, view: StudyView, trial: FrozenTrial
+    ) -> dict[str, Distribution]:
+        """The declared distributions to sample jointly for this trial (default: none)."""
+        return {}
+
+    def sample_relative(
+        self, view: StudyView, trial: FrozenTrial, search_space: dict[str, Distribution]
+    ) -> dict[str, Any]:
+        """Joint proposals for ``search_space`` (effective distributions); default: none."""
+        return {}
+
+    def before_trial(self, view: StudyView, trial: FrozenTrial) -> None:
+        """Called when a trial starts, before any sampling."""
+
+    def after_trial(
+        self, view: StudyView, trial: FrozenTrial, state: TrialState, value: float | None
+    ) -> None:
+        """Called when a trial finishes."""
+
+    def is_exhausted(self, view: StudyView) -> bool:
+        """Whether nothing is left to propose (a finished grid); runs stop asking then."""
+        return False
+
+    def reseed_rng(self, seed: int | None = None) -> None:
+        """Reset the random state (used when a sampler is copied to a worker)."""

@@ -1,0 +1,193 @@
+"""The storage contract.
+
+A storage holds studies, their search-space revisions and their trials. The :class:`Study`
+is its only caller in normal use; samplers and pruners never see it.
+
+Contract (checked for every implementation by ``hpo_lab.testing.pytest_storages``):
+
+* All methods are thread-safe. Storages that persist to a file are also safe across
+  processes sharing that file.
+* Trial numbers are assigned by the storage, from 0, unique within a study, in creation order.
+* A finished trial (COMPLETE, PRUNED, FAIL) is never changed again except for attributes.
+* ``FrozenTrial`` objects returned are immutable snapshots; callers must not mutate them.
+* Every change to a trial advances the study's change cursor: ``get_trials_since(study_id, c)``
+  returns each trial changed after cursor ``c`` (once, in its latest form) and the new cursor.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime
+from collections.abc import Container, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from hpo_lab.distributions import Distribution
+from hpo_lab.search_space._revision import SpaceRevision
+from hpo_lab.trial._frozen import FrozenTrial
+from hpo_lab.trial._state import FailReason, TrialState
+
+__all__ = [
+    "BaseStorage",
+    "DuplicatedStudyError",
+    "StudyInfo",
+    "StudyNotFoundError",
+    "TrialFinishedError",
+]
+
+
+class DuplicatedStudyError(ValueError):
+    """A study with that name already exists in the storage."""
+
+
+class StudyNotFoundError(KeyError):
+    """No study with that name or id exists in the storage."""
+
+    def __str__(self) -> str:  # KeyError quotes its argument; the message reads better plain.
+        return str(self.args[0]) if self.args else "study not found"
+
+
+class TrialFinishedError(RuntimeError):
+    """A finished trial was asked to change state or take new params or reports."""
+
+
+@dataclass(frozen=True)
+class StudyInfo:
+    """What a storage knows about a study, apart from its trials."""
+
+    study_id: int
+    study_name: str
+    direction: str
+    parent_id: int | None = None
+    datetime_created: datetime.datetime | None = None
+    user_attrs: dict[str, Any] = field(default_factory=dict)
+
+
+class BaseStorage(abc.ABC):
+    """Abstract storage; see the module docstring for the contract."""
+
+    # -- studies -------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_new_study(
+        self, study_name: str, direction: str, parent_id: int | None = None
+    ) -> int:
+        """Create a study; raise :class:`DuplicatedStudyError` if the name is taken."""
+
+    @abc.abstractmethod
+    def delete_study(self, study_id: int) -> None:
+        """Delete a study and its trials."""
+
+    @abc.abstractmethod
+    def get_study_id(self, study_name: str) -> int:
+        """The id of a named study; raise :class:`StudyNotFoundError` if there is none."""
+
+    @abc.abstractmethod
+    def get_study_info(self, study_id: int) -> StudyInfo:
+        """Name, direction, parent and attributes of a study."""
+
+    @abc.abstractmethod
+    def get_all_studies(self) -> list[StudyInfo]:
+        """Every study in the storage, in creation order."""
+
+    @abc.abstractmethod
+    def set_study_user_attr(self, study_id: int, key: str, value: Any) -> None:
+        """Set a JSON-serialisable study attribute."""
+
+    @abc.abstractmethod
+    def add_space_revision(
+        self, study_id: int, constraints: Mapping[str, Distribution]
+    ) -> SpaceRevision:
+        """Append a search-space revision and return it (numbered from 1; 0 is implicit)."""
+
+    @abc.abstractmethod
+    def get_space_revisions(self, study_id: int) -> list[SpaceRevision]:
+        """All revisions, revision 0 (no constraints) first."""
+
+    # -- trials --------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_new_trial(
+        self,
+        study_id: int,
+        *,
+        state: TrialState = TrialState.RUNNING,
+        params: Mapping[str, Any] | None = None,
+        distributions: Mapping[str, Distribution] | None = None,
+        user_attrs: Mapping[str, Any] | None = None,
+        system_attrs: Mapping[str, Any] | None = None,
+        revision: int = 0,
+        worker: str | None = None,
+    ) -> FrozenTrial:
+        """Create a WAITING or RUNNING trial and return it with its number assigned.
+
+        For WAITING trials, ``params`` may hold values without distributions (they are fixed
+        values to use when the trial runs); such values are kept in ``system_attrs["fixed_params"]``.
+        """
+
+    @abc.abstractmethod
+    def pop_waiting_trial(
+        self, study_id: int, worker: str | None = None, revision: int | None = None
+    ) -> FrozenTrial | None:
+        """Atomically move the oldest WAITING trial to RUNNING and return it, or ``None``."""
+
+    @abc.abstractmethod
+    def set_trial_param(
+        self, trial_id: int, name: str, value: Any, distribution: Distribution
+    ) -> FrozenTrial:
+        """Record a parameter of a RUNNING trial."""
+
+    @abc.abstractmethod
+    def report(self, trial_id: int, step: int, value: float) -> FrozenTrial:
+        """Record an intermediate value of a RUNNING trial (a later report of a step wins)."""
+
+    @abc.abstractmethod
+    def set_trial_attr(self, trial_id: int, key: str, value: Any, *, system: bool = False) -> None:
+        """Set a JSON-serialisable user (or system) attribute of a trial."""
+
+    @abc.abstractmethod
+    def finish_trial(
+        self,
+        trial_id: int,
+        state: TrialState,
+        value: float | None = None,
+        fail_reason: FailReason | None = None,
+        fail_message: str | None = None,
+    ) -> FrozenTrial:
+        """Move a WAITING/RUNNING trial to a finished state.
+
+        Raises :class:`TrialFinishedError` if it is finished already.
+        """
+
+    @abc.abstractmethod
+    def get_trial(self, trial_id: int) -> FrozenTrial:
+        """One trial by id; ``KeyError`` if unknown."""
+
+    @abc.abstractmethod
+    def get_all_trials(
+        self, study_id: int, states: Container[TrialState] | None = None
+    ) -> list[FrozenTrial]:
+        """The study's trials ordered by number, optionally only those in ``states``."""
+
+    @abc.abstractmethod
+    def get_trials_since(self, study_id: int, cursor: int) -> tuple[list[FrozenTrial], int]:
+        """Trials changed after ``cursor`` (ordered by number) and the new cursor.
+
+        Cursor 0 returns every trial.
+        """
+
+    # -- hooks with defaults --------------------------------------------------------------------
+    def get_n_trials(self, study_id: int, states: Container[TrialState] | None = None) -> int:
+        """How many trials the study has (optionally in ``states``)."""
+        return len(self.get_all_trials(study_id, states))
+
+    def fail_stale_trials(self, study_id: int) -> list[int]:
+        """Mark RUNNING trials whose owner process is gone as FAIL (stale); return their numbers.
+
+        Storages that live in one process have nothing to do.
+        """
+        return []
+
+    def release_trial(self, trial_id: int) -> None:
+        """The caller no longer evaluates this trial here (for heartbeat bookkeeping)."""
+
+    def close(self) -> None:
+        """Release files and threads; the storage must not be used afterwards."""

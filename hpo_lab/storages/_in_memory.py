@@ -1,0 +1,315 @@
+"""A storage that lives in the Python process: the fastest, and lost when it exits."""
+
+from __future__ import annotations
+
+import bisect
+import datetime
+import threading
+from collections.abc import Container, Mapping
+from typing import Any
+
+from hpo_lab import _json
+from hpo_lab.distributions import Distribution
+from hpo_lab.search_space._revision import SpaceRevision
+from hpo_lab.storages._base import (
+    BaseStorage,
+    DuplicatedStudyError,
+    StudyInfo,
+    StudyNotFoundError,
+    TrialFinishedError,
+)
+from hpo_lab.trial._frozen import FrozenTrial
+from hpo_lab.trial._state import FailReason, TrialState
+
+__all__ = ["InMemoryStorage"]
+
+
+class _StudyRecord:
+    __slots__ = ("info", "trials", "revisions", "changes", "n_waiting")
+
+    def __init__(self, info: StudyInfo) -> None:
+        self.info = info
+        self.trials: list[FrozenTrial] = []
+        self.revisions: list[SpaceRevision] = [SpaceRevision(0, {}, info.datetime_created)]
+        # (version, number) pairs in version order: the change log behind the cursor.
+        self.changes: list[tuple[int, int]] = []
+        self.n_waiting = 0
+
+
+class InMemoryStorage(BaseStorage):
+    """Keeps everything in dictionaries guarded by one lock.
+
+    Example:
+        >>> import hpo_lab
+        >>> study = hpo_lab.create_study(storage=InMemoryStorage())
+        >>> study.optimize(lambda t: t.suggest_int("k", 1, 3), n_trials=2)
+        >>> len(study.trials)
+        2
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._studies: dict[int, _StudyRecord] = {}
+        self._names: dict[str, int] = {}
+        self._trial_index: dict[int, tuple[int, int]] = {}  # trial_id -> (study_id, number)
+        self._next_study_id = 0
+        self._next_trial_id = 0
+        self._version = 0
+
+    # -- studies -------------------------------------------------------------------------------
+    def create_new_study(
+        self, study_name: str, direction: str, parent_id: int | None = None
+    ) -> int:
+        with self._lock:
+            if study_name in self._names:
+                raise DuplicatedStudyError(f"a study named {study_name!r} already exists")
+            if parent_id is not None and parent_id not in self._studies:
+                raise StudyNotFoundError(f"no parent study with id {parent_id}")
+            study_id = self._next_study_id
+            self._next_study_id += 1
+            info = StudyInfo(study_id, study_name, direction, parent_id, datetime.datetime.now())
+            self._studies[study_id] = _StudyRecord(info)
+            self._names[study_name] = study_id
+            return study_id
+
+    def delete_study(self, study_id: int) -> None:
+        with self._lock:
+            rec = self._record(study_id)
+            for t in rec.trials:
+                self._trial_index.pop(t.trial_id, None)
+            del self._names[rec.info.study_name]
+            del self._studies[study_id]
+
+    def get_study_id(self, study_name: str) -> int:
+        with self._lock:
+            try:
+                return self._names[study_name]
+            except KeyError:
+                raise StudyNotFoundError(f"no study named {study_name!r}") from None
+
+    def get_study_info(self, study_id: int) -> StudyInfo:
+        with self._lock:
+            return self._record(study_id).info
+
+    def get_all_studies(self) -> list[StudyInfo]:
+        with self._lock:
+            return [r.info for r in self._studies.values()]
+
+    def set_study_user_attr(self, study_id: int, key: str, value: Any) -> None:
+        value = _json.check_jsonable("study user attribute", key, value)
+        with self._lock:
+            rec = self._record(study_id)
+            attrs = dict(rec.info.user_attrs)
+            attrs[key] = value
+            rec.info = StudyInfo(
+                rec.info.study_id,
+                rec.info.study_name,
+                rec.info.direction,
+                rec.info.parent_id,
+                rec.info.datetime_created,
+                attrs,
+            )
+
+    def add_space_revision(
+        self, study_id: int, constraints: Mapping[str, Distribution]
+    ) -> SpaceRevision:
+        with self._lock:
+            rec = self._record(study_id)
+            rev = SpaceRevision(len(rec.revisions), dict(constraints), datetime.datetime.now())
+            rec.revisions.append(rev)
+            return rev
+
+    def get_space_revisions(self, study_id: int) -> list[SpaceRevision]:
+        with self._lock:
+            return list(self._record(study_id).revisions)
+
+    # -- trials --------------------------------------------------------------------------------
+    def create_new_trial(
+        self,
+        study_id: int,
+        *,
+        state: TrialState = TrialState.RUNNING,
+        params: Mapping[str, Any] | None = None,
+        distributions: Mapping[str, Distribution] | None = None,
+        user_attrs: Mapping[str, Any] | None = None,
+        system_attrs: Mapping[str, Any] | None = None,
+        revision: int = 0,
+        worker: str | None = None,
+    ) -> FrozenTrial:
+        if state not in (TrialState.RUNNING, TrialState.WAITING):
+            raise ValueError(f"new trials are WAITING or RUNNING, but got state={state}")
+        u_attrs = {k: _json.check_jsonable("user attribute", k, v) for k, v in (user_attrs or {}).items()}
+        s_attrs = {k: _json.check_jsonable("system attribute", k, v) for k, v in (system_attrs or {}).items()}
+        dists = dict(distributions or {})
+        fixed = {k: v for k, v in (params or {}).items() if k not in dists}
+        if fixed:
+            s_attrs["fixed_params"] = _json.check_jsonable("parameter", "fixed_params", fixed)
+        p = {k: v for k, v in (params or {}).items() if k in dists}
+        with self._lock:
+            rec = self._record(study_id)
+            trial_id = self._next_trial_id
+            self._next_trial_id += 1
+            number = len(rec.trials)
+            trial = FrozenTrial(
+                number=number,
+                state=state,
+                params=p,
+                distributions=dists,
+                user_attrs=u_attrs,
+                system_attrs=s_attrs,
+                datetime_start=datetime.datetime.now() if state == TrialState.RUNNING else None,
+                trial_id=trial_id,
+                revision=revision,
+                worker=worker,
+            )
+            rec.trials.append(trial)
+            if state == TrialState.WAITING:
+                rec.n_waiting += 1
+            self._trial_index[trial_id] = (study_id, number)
+            self._touch(rec, number)
+            return trial
+
+    def pop_waiting_trial(
+        self, study_id: int, worker: str | None = None, revision: int | None = None
+    ) -> FrozenTrial | None:
+        with self._lock:
+            rec = self._record(study_id)
+            if rec.n_waiting == 0:
+                return None
+            for t in rec.trials:
+                if t.state == TrialState.WAITING:
+                    new = t.replace(
+                        state=TrialState.RUNNING,
+                        datetime_start=datetime.datetime.now(),
+                        worker=worker,
+                        revision=t.revision if revision is None else revision,
+                    )
+                    rec.n_waiting -= 1
+                    self._put(rec, new)
+                    return new
+            return None
+
+    def set_trial_param(
+        self, trial_id: int, name: str, value: Any, distribution: Distribution
+    ) -> FrozenTrial:
+        with self._lock:
+            rec, t = self._running(trial_id)
+            params = dict(t.params)
+            params[name] = value
+            dists = dict(t.distributions)
+            dists[name] = distribution
+            new = t.replace(params=params, distributions=dists)
+            self._put(rec, new)
+            return new
+
+    def report(self, trial_id: int, step: int, value: float) -> FrozenTrial:
+        with self._lock:
+            rec, t = self._running(trial_id)
+            iv = dict(t.intermediate_values)
+            iv[int(step)] = float(value)
+            new = t.replace(intermediate_values=iv)
+            self._put(rec, new)
+            return new
+
+    def set_trial_attr(self, trial_id: int, key: str, value: Any, *, system: bool = False) -> None:
+        value = _json.check_jsonable("system attribute" if system else "user attribute", key, value)
+        with self._lock:
+            rec, t = self._get(trial_id)
+            if system:
+                attrs = dict(t.system_attrs)
+                attrs[key] = value
+                new = t.replace(system_attrs=attrs)
+            else:
+                attrs = dict(t.user_attrs)
+                attrs[key] = value
+                new = t.replace(user_attrs=attrs)
+            self._put(rec, new)
+
+    def finish_trial(
+        self,
+        trial_id: int,
+        state: TrialState,
+        value: float | None = None,
+        fail_reason: FailReason | None = None,
+        fail_message: str | None = None,
+    ) -> FrozenTrial:
+        if not state.is_finished():
+            raise ValueError(f"finish_trial needs a finished state, but got {state}")
+        with self._lock:
+            rec, t = self._get(trial_id)
+            if t.state.is_finished():
+                raise TrialFinishedError(
+                    f"trial {t.number} is already finished ({t.state}); it cannot become {state}"
+                )
+            if t.state == TrialState.WAITING:
+                rec.n_waiting -= 1
+            now = datetime.datetime.now()
+            new = t.replace(
+                state=state,
+                value=value if state == TrialState.COMPLETE else None,
+                fail_reason=fail_reason if state == TrialState.FAIL else None,
+                fail_message=fail_message,
+                datetime_start=t.datetime_start or now,
+                datetime_complete=now,
+            )
+            self._put(rec, new)
+            return new
+
+    def get_trial(self, trial_id: int) -> FrozenTrial:
+        with self._lock:
+            return self._get(trial_id)[1]
+
+    def get_all_trials(
+        self, study_id: int, states: Container[TrialState] | None = None
+    ) -> list[FrozenTrial]:
+        with self._lock:
+            trials = self._record(study_id).trials
+            if states is None:
+                return list(trials)
+            return [t for t in trials if t.state in states]
+
+    def get_n_trials(self, study_id: int, states: Container[TrialState] | None = None) -> int:
+        with self._lock:
+            trials = self._record(study_id).trials
+            if states is None:
+                return len(trials)
+            return sum(1 for t in trials if t.state in states)
+
+    def get_trials_since(self, study_id: int, cursor: int) -> tuple[list[FrozenTrial], int]:
+        with self._lock:
+            rec = self._record(study_id)
+            i = bisect.bisect_right(rec.changes, (cursor, float("inf")))
+            numbers = sorted({n for _, n in rec.changes[i:]})
+            new_cursor = rec.changes[-1][0] if rec.changes else cursor
+            return [rec.trials[n] for n in numbers], max(cursor, new_cursor)
+
+    # -- internals -----------------------------------------------------------------------------
+    def _record(self, study_id: int) -> _StudyRecord:
+        try:
+            return self._studies[study_id]
+        except KeyError:
+            raise StudyNotFoundError(f"no study with id {study_id}") from None
+
+    def _get(self, trial_id: int) -> tuple[_StudyRecord, FrozenTrial]:
+        try:
+            study_id, number = self._trial_index[trial_id]
+        except KeyError:
+            raise KeyError(f"no trial with id {trial_id}") from None
+        rec = self._studies[study_id]
+        return rec, rec.trials[number]
+
+    def _running(self, trial_id: int) -> tuple[_StudyRecord, FrozenTrial]:
+        rec, t = self._get(trial_id)
+        if t.state != TrialState.RUNNING:
+            raise TrialFinishedError(
+                f"trial {t.number} is {t.state}; only a RUNNING trial takes params and reports"
+            )
+        return rec, t
+
+    def _put(self, rec: _StudyRecord, trial: FrozenTrial) -> None:
+        rec.trials[trial.number] = trial
+        self._touch(rec, trial.number)
+
+    def _touch(self, rec: _StudyRecord, number: int) -> None:
+        self._version += 1
+        rec.changes.append((self._version, number))

@@ -1,0 +1,97 @@
+"""The immutable record of a trial."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+from hpo_lab.distributions import Distribution
+from hpo_lab.trial._state import FailReason, TrialState
+
+__all__ = ["FrozenTrial", "TrialOrigin"]
+
+
+@dataclass(frozen=True)
+class TrialOrigin:
+    """Where an inherited (warm-start) trial was evaluated: a study name and a trial number."""
+
+    study_name: str
+    number: int
+
+
+@dataclass(frozen=True)
+class FrozenTrial:
+    """A snapshot of one trial, as stored.
+
+    Stores hand these out and treat them as immutable; a change to a trial produces a new
+    ``FrozenTrial``. Do not mutate the dictionaries they hold.
+
+    Attributes:
+        number: Index of the trial in its study, from 0, unique per study.
+        state: One of :class:`TrialState`.
+        value: The objective value of a COMPLETE trial (else ``None``).
+        params: Parameter values as the objective saw them.
+        distributions: The distribution each parameter was *declared* with.
+        user_attrs: Values set with ``trial.set_user_attr``.
+        system_attrs: Values the library records (for example a cell's source hash).
+        intermediate_values: ``step -> value`` reported with ``trial.report``.
+        datetime_start, datetime_complete: Wall-clock start and end.
+        trial_id: The store's id of the trial.
+        revision: The search-space revision the trial was asked under.
+        fail_reason: Why a FAIL trial failed.
+        fail_message: The error message or traceback of a FAIL trial.
+        origin: For an inherited (warm-start) trial, the study and number it came from.
+        worker: A label of the thread or process that evaluated it.
+
+    Example:
+        >>> import hpo_lab
+        >>> study = hpo_lab.create_study()
+        >>> study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)
+        >>> study.trials[0].state
+        <TrialState.COMPLETE: 'COMPLETE'>
+    """
+
+    number: int
+    state: TrialState
+    value: float | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    distributions: dict[str, Distribution] = field(default_factory=dict)
+    user_attrs: dict[str, Any] = field(default_factory=dict)
+    system_attrs: dict[str, Any] = field(default_factory=dict)
+    intermediate_values: dict[int, float] = field(default_factory=dict)
+    datetime_start: datetime.datetime | None = None
+    datetime_complete: datetime.datetime | None = None
+    trial_id: int = -1
+    revision: int = 0
+    fail_reason: FailReason | None = None
+    fail_message: str | None = None
+    origin: TrialOrigin | None = None
+    worker: str | None = None
+
+    @property
+    def duration(self) -> datetime.timedelta | None:
+        """Time from start to completion, or ``None`` while unfinished."""
+        if self.datetime_start is None or self.datetime_complete is None:
+            return None
+        return self.datetime_complete - self.datetime_start
+
+    @property
+    def last_step(self) -> int | None:
+        """The largest step reported, or ``None``."""
+        return max(self.intermediate_values) if self.intermediate_values else None
+
+    @property
+    def is_inherited(self) -> bool:
+        """Whether this trial came from a parent study (warm start)."""
+        return self.origin is not None
+
+    def replace(self, **changes: Any) -> FrozenTrial:
+        """A copy with some fields changed.
+
+        Example:
+            >>> FrozenTrial(number=0, state=TrialState.RUNNING).replace(number=3).number
+            3
+        """
+        return dataclasses.replace(self, **changes)
