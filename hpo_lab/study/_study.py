@@ -124,6 +124,7 @@ class Study:
         self._inherited: list[FrozenTrial] | None = None
         self._inherited_key: tuple[Any, ...] | None = None
         self._parent: Study | None = None
+        self._run: Any = None  # the live background Run, set by hpo_lab.execution
 
     # -- basic properties -------------------------------------------------------------------------
     @property
@@ -670,6 +671,25 @@ class Study:
         trials = self.get_trials()
         inherited = self.inherited_trials if include_inherited else None
         return trials_to_dataframe(trials, inherited)
+
+    # -- background runs ---------------------------------------------------------------------------
+    def start(self, objective: ObjectiveFuncType, **kwargs: Any) -> Any:
+        """Start a background run and return its ``Run`` handle at once.
+
+        See :func:`hpo_lab.execution.start_run` for the arguments (``n_trials``, ``timeout``,
+        ``n_jobs``, ``executor``, ``catch``, ...).
+        """
+        from hpo_lab.execution import start_run
+
+        return start_run(self, objective, **kwargs)
+
+    @property
+    def run(self) -> Any:
+        """The live background ``Run`` of this study object, or ``None``."""
+        run = self._run
+        if run is not None and getattr(run, "is_live", lambda: False)():
+            return run
+        return None
 
     def __repr__(self) -> str:
         return f"Study(study_name={self.study_name!r}, direction={self.direction!r})"
