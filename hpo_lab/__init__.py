@@ -2,7 +2,7 @@
 
 Example:
     >>> import hpo_lab
-    >>> study = hpo_lab.create_study()
+    >>> study = hpo_lab.create_study(sampler=hpo_lab.samplers.RandomSampler(seed=0))
     >>> study.optimize(lambda trial: (trial.suggest_float("x", -3, 3) - 1) ** 2, n_trials=30)
     >>> round(study.best_params["x"])
     1

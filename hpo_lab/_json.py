@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["dumps", "loads", "check_jsonable"]
+__all__ = ["check_jsonable", "dumps", "loads"]
 
 
 def _default(obj: Any) -> Any:

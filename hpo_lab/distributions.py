@@ -12,7 +12,8 @@ naming the value and the rule), round-trips exactly through JSON, and maps each 
 its index.
 
 Example:
-    >>> from hpo_lab.distributions import FloatDistribution, distribution_to_json, json_to_distribution
+    >>> from hpo_lab.distributions import (
+    ...     FloatDistribution, distribution_to_json, json_to_distribution)
     >>> d = FloatDistribution(1e-5, 1e-1, log=True)
     >>> json_to_distribution(distribution_to_json(d)) == d
     True
@@ -24,7 +25,7 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 __all__ = [
     "BaseDistribution",
@@ -38,11 +39,20 @@ __all__ = [
     "json_to_distribution",
 ]
 
-CategoricalChoice = Union[None, bool, int, float, str]
+CategoricalChoice = None | bool | int | float | str
 
 # Float comparisons on step grids tolerate this relative error, so that ``0.1 * 3`` counts as
 # lying on a grid of step 0.1 starting at 0.
 _GRID_RTOL = 1e-8
+
+
+def _grid_tol(low: float, high: float, step: float) -> float:
+    """Tolerance, in steps, of "lies on the grid ``low + k * step``".
+
+    Besides ``_GRID_RTOL`` it allows for the rounding error of ``high - low`` itself, a few ulps
+    of the bounds, which is many steps' worth of noise when the bounds are large next to step.
+    """
+    return _GRID_RTOL + 8 * 2.0**-52 * max(abs(low), abs(high)) / step
 
 
 def _is_real(value: Any) -> bool:
@@ -127,8 +137,11 @@ class FloatDistribution(BaseDistribution):
             if self.step <= 0:
                 raise ValueError(f"step must be > 0, but got step={self.step}")
             # The grid ends at the last multiple of step that fits, as Optuna does.
-            n = math.floor((self.high - self.low) / self.step + _GRID_RTOL)
-            object.__setattr__(self, "high", self.low + n * self.step)
+            tol = _grid_tol(self.low, self.high, self.step)
+            n = math.floor((self.high - self.low) / self.step + tol)
+            # low + n * step can overshoot high by an ulp (0.1 + 3 * 0.2 > 0.7); high itself is
+            # then the last grid value.
+            object.__setattr__(self, "high", min(self.high, self.low + n * self.step))
 
     def to_internal(self, external: Any) -> float:
         return float(external)
@@ -144,14 +157,16 @@ class FloatDistribution(BaseDistribution):
             return False
         if self.step is not None:
             k = (v - self.low) / self.step
-            return abs(k - round(k)) <= 1e-6
+            return abs(k - round(k)) <= max(1e-6, _grid_tol(self.low, self.high, self.step))
         return True
 
     def single(self) -> bool:
         return self.low == self.high
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": "float", "low": self.low, "high": self.high, "log": self.log, "step": self.step}
+        return {
+            "type": "float", "low": self.low, "high": self.high, "log": self.log, "step": self.step
+        }
 
 
 @dataclass(frozen=True)
@@ -176,7 +191,12 @@ class IntDistribution(BaseDistribution):
 
     def __post_init__(self) -> None:
         for label, bound in (("low", self.low), ("high", self.high), ("step", self.step)):
-            if isinstance(bound, bool) or not _is_real(bound) or float(bound) != int(bound):
+            if (
+                isinstance(bound, bool)
+                or not _is_real(bound)
+                or not math.isfinite(float(bound))
+                or float(bound) != int(bound)
+            ):
                 raise ValueError(f"{label} must be an integer, but got {label}={bound!r}")
         object.__setattr__(self, "low", int(self.low))
         object.__setattr__(self, "high", int(self.high))
@@ -200,7 +220,8 @@ class IntDistribution(BaseDistribution):
         return float(external)
 
     def to_external(self, internal: float) -> int:
-        return int(round(internal))
+        # int() as well: round() of a numpy float is a numpy float.
+        return int(round(internal))  # noqa: RUF046
 
     def contains(self, external: Any) -> bool:
         if not _is_real(external):
@@ -215,12 +236,21 @@ class IntDistribution(BaseDistribution):
         return self.low == self.high
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": "int", "low": self.low, "high": self.high, "log": self.log, "step": self.step}
+        return {
+            "type": "int", "low": self.low, "high": self.high, "log": self.log, "step": self.step
+        }
 
 
 def _choice_key(choice: Any) -> tuple[str, Any]:
     # True == 1 and 1 == 1.0 in Python; as choices they are different values.
     return (type(choice).__name__, choice)
+
+
+def _python_scalar(value: Any) -> Any:
+    # Checked by module name so that this module need not import numpy.
+    if type(value).__module__ == "numpy" and hasattr(value, "item"):
+        return value.item()
+    return value
 
 
 @dataclass(frozen=True)
@@ -243,7 +273,9 @@ class CategoricalDistribution(BaseDistribution):
             raise ValueError(
                 f"choices must be a list or tuple of values, but got choices={self.choices!r}"
             )
-        choices = tuple(self.choices)
+        # numpy scalars (np.int64(1), np.str_("a"), np.bool_(True)) become the Python values
+        # they stand for, so that choices compare, hash and serialise like plain ones.
+        choices = tuple(_python_scalar(c) for c in self.choices)
         if len(choices) == 0:
             raise ValueError("choices must not be empty, but got choices=()")
         seen: set[tuple[str, Any]] = set()
@@ -273,7 +305,7 @@ class CategoricalDistribution(BaseDistribution):
         return float(self.index(external))
 
     def to_external(self, internal: float) -> CategoricalChoice:
-        return self.choices[int(round(internal))]
+        return self.choices[int(round(internal))]  # noqa: RUF046
 
     def contains(self, external: Any) -> bool:
         try:
@@ -297,7 +329,7 @@ class CategoricalDistribution(BaseDistribution):
         return [_choice_key(c) for c in self.choices] == [_choice_key(c) for c in other.choices]
 
 
-Distribution = Union[FloatDistribution, IntDistribution, CategoricalDistribution]
+Distribution = FloatDistribution | IntDistribution | CategoricalDistribution
 
 
 def distribution_to_json(distribution: BaseDistribution) -> str:
@@ -313,12 +345,15 @@ def distribution_to_json(distribution: BaseDistribution) -> str:
 def dict_to_distribution(data: dict[str, Any]) -> Distribution:
     """Rebuild a distribution from :meth:`BaseDistribution.to_dict` output."""
     kind = data.get("type")
-    if kind == "float":
-        return FloatDistribution(data["low"], data["high"], log=data["log"], step=data["step"])
-    if kind == "int":
-        return IntDistribution(data["low"], data["high"], log=data["log"], step=data["step"])
-    if kind == "categorical":
-        return CategoricalDistribution(tuple(data["choices"]))
+    try:
+        if kind == "float":
+            return FloatDistribution(data["low"], data["high"], log=data["log"], step=data["step"])
+        if kind == "int":
+            return IntDistribution(data["low"], data["high"], log=data["log"], step=data["step"])
+        if kind == "categorical":
+            return CategoricalDistribution(tuple(data["choices"]))
+    except KeyError as exc:
+        raise ValueError(f"a {kind} distribution needs the key {exc}, but got {data!r}") from None
     raise ValueError(f"unknown distribution type {kind!r} in {data!r}")
 
 
@@ -378,8 +413,9 @@ def narrow_distribution(declared: Distribution, constraint: Distribution) -> Dis
         )
     if declared.step is not None:
         step_f = declared.step
-        k_low = math.ceil((low - declared.low) / step_f - _GRID_RTOL)
-        k_high = math.floor((high - declared.low) / step_f + _GRID_RTOL)
+        tol = _grid_tol(declared.low, declared.high, step_f)
+        k_low = math.ceil((low - declared.low) / step_f - tol)
+        k_high = math.floor((high - declared.low) / step_f + tol)
         if k_low > k_high:
             raise ValueError(f"narrowing {declared!r} to {constraint!r} leaves no value")
         return FloatDistribution(

@@ -1,6 +1,10 @@
 """Samplers propose parameter values for each trial."""
 
 from hpo_lab.samplers._base import BaseSampler
+from hpo_lab.samplers._gp import GPSampler
+from hpo_lab.samplers._grid import GridSampler
+from hpo_lab.samplers._qmc import QMCSampler
 from hpo_lab.samplers._random import RandomSampler
+from hpo_lab.samplers._tpe import TPESampler
 
-__all__ = ["BaseSampler", "RandomSampler"]
+__all__ = ["BaseSampler", "GPSampler", "GridSampler", "QMCSampler", "RandomSampler", "TPESampler"]

@@ -50,10 +50,10 @@ class BaseSampler(abc.ABC):
         """Joint proposals for ``search_space`` (effective distributions); default: none."""
         return {}
 
-    def before_trial(self, view: StudyView, trial: FrozenTrial) -> None:
+    def before_trial(self, view: StudyView, trial: FrozenTrial) -> None:  # noqa: B027
         """Called when a trial starts, before any sampling."""
 
-    def after_trial(
+    def after_trial(  # noqa: B027
         self, view: StudyView, trial: FrozenTrial, state: TrialState, value: float | None
     ) -> None:
         """Called when a trial finishes."""
@@ -62,5 +62,5 @@ class BaseSampler(abc.ABC):
         """Whether nothing is left to propose (a finished grid); runs stop asking then."""
         return False
 
-    def reseed_rng(self, seed: int | None = None) -> None:
+    def reseed_rng(self, seed: int | None = None) -> None:  # noqa: B027
         """Reset the random state (used when a sampler is copied to a worker)."""

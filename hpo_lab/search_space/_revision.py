@@ -12,11 +12,16 @@ from hpo_lab.distributions import (
     Distribution,
     FloatDistribution,
     IntDistribution,
+    _choice_key,
     dict_to_distribution,
     narrow_distribution,
 )
 
 __all__ = ["SpaceRevision", "build_constraint", "constraints_from_json", "constraints_to_json"]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)
@@ -54,7 +59,14 @@ class SpaceRevision:
         """Whether every constrained parameter in ``params`` lies inside its constraint."""
         for name, value in params.items():
             constraint = self.constraints.get(name)
-            if constraint is not None and not constraint.contains(value):
+            if constraint is None or constraint.contains(value):
+                continue
+            if isinstance(constraint, CategoricalDistribution) or not _is_number(value):
+                return False
+            # A narrowed step grid keeps points within float noise of a bound (0.1 * 3 for a
+            # bound of 0.3); those were sampled under this revision and must count as inside.
+            tol = 1e-8 * max(1.0, abs(constraint.low), abs(constraint.high))
+            if not constraint.low - tol <= float(value) <= constraint.high + tol:
                 return False
         return True
 
@@ -85,7 +97,11 @@ def build_constraint(name: str, declared: Distribution, spec: Any) -> Distributi
             )
         if not spec:
             raise ValueError(f"narrowing {name!r} must keep at least one choice")
-        return CategoricalDistribution(tuple(c for c in declared.choices if c in list(spec)))
+        # Compared with their types: narrowing to [1] must not keep the choice True.
+        wanted = {_choice_key(c) for c in spec}
+        return CategoricalDistribution(
+            tuple(c for c in declared.choices if _choice_key(c) in wanted)
+        )
     if not isinstance(spec, (tuple, list)) or len(spec) != 2:
         raise ValueError(
             f"narrowing numeric parameter {name!r} takes a (low, high) pair, but got {spec!r}"
@@ -111,7 +127,8 @@ def build_constraint(name: str, declared: Distribution, spec: Any) -> Distributi
     if isinstance(declared, IntDistribution):
         constraint: Distribution = FloatDistribution(low_f, high_f)
         narrowed = narrow_distribution(declared, constraint)
-        return IntDistribution(narrowed.low, narrowed.high)  # type: ignore[arg-type]
+        assert isinstance(narrowed, IntDistribution)
+        return IntDistribution(narrowed.low, narrowed.high)
     constraint = FloatDistribution(low_f, high_f)
     narrow_distribution(declared, constraint)  # raises if no value of the grid is left
     return constraint

@@ -46,9 +46,10 @@ def encode_unit(dist: Distribution, value: Any) -> float:
     if isinstance(dist, CategoricalDistribution):
         n = len(dist.choices)
         return (dist.index(value) + 0.5) / n
-    if dist.single():
-        return 0.5
     low, high = _bounds(dist)
+    if dist.single() or not high > low:
+        # Bounds a few ulps apart can have equal logarithms.
+        return 0.5
     v = math.log(float(value)) if dist.log else float(value)
     return min(1.0, max(0.0, (v - low) / (high - low)))
 
@@ -78,6 +79,9 @@ def decode_unit(dist: Distribution, u: float) -> Any:
         n = round((dist.high - dist.low) / dist.step)
         k = min(max(round((v - dist.low) / dist.step), 0), n)
         return min(float(dist.high), float(dist.low + k * dist.step))
+    if u == 0.0 or u == 1.0:
+        # exp(log(low)) can miss low by an ulp; the faces of the cube are the bounds exactly.
+        return float(dist.low) if u == 0.0 else float(dist.high)
     return min(float(dist.high), max(float(dist.low), v))
 
 

@@ -120,7 +120,8 @@ class BaseStorage(abc.ABC):
         """Create a WAITING or RUNNING trial and return it with its number assigned.
 
         For WAITING trials, ``params`` may hold values without distributions (they are fixed
-        values to use when the trial runs); such values are kept in ``system_attrs["fixed_params"]``.
+        values to use when the trial runs); such values are kept in
+        ``system_attrs["fixed_params"]``.
         """
 
     @abc.abstractmethod
@@ -186,8 +187,8 @@ class BaseStorage(abc.ABC):
         """
         return []
 
-    def release_trial(self, trial_id: int) -> None:
+    def release_trial(self, trial_id: int) -> None:  # noqa: B027 - a hook, no-op by default
         """The caller no longer evaluates this trial here (for heartbeat bookkeeping)."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - a hook, no-op by default
         """Release files and threads; the storage must not be used afterwards."""

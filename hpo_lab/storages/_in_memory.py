@@ -25,7 +25,7 @@ __all__ = ["InMemoryStorage"]
 
 
 class _StudyRecord:
-    __slots__ = ("info", "trials", "revisions", "changes", "n_waiting")
+    __slots__ = ("changes", "info", "n_waiting", "revisions", "trials")
 
     def __init__(self, info: StudyInfo) -> None:
         self.info = info
@@ -138,8 +138,13 @@ class InMemoryStorage(BaseStorage):
     ) -> FrozenTrial:
         if state not in (TrialState.RUNNING, TrialState.WAITING):
             raise ValueError(f"new trials are WAITING or RUNNING, but got state={state}")
-        u_attrs = {k: _json.check_jsonable("user attribute", k, v) for k, v in (user_attrs or {}).items()}
-        s_attrs = {k: _json.check_jsonable("system attribute", k, v) for k, v in (system_attrs or {}).items()}
+        u_attrs = {
+            k: _json.check_jsonable("user attribute", k, v) for k, v in (user_attrs or {}).items()
+        }
+        s_attrs = {
+            k: _json.check_jsonable("system attribute", k, v)
+            for k, v in (system_attrs or {}).items()
+        }
         dists = dict(distributions or {})
         fixed = {k: v for k, v in (params or {}).items() if k not in dists}
         if fixed:
@@ -246,7 +251,9 @@ class InMemoryStorage(BaseStorage):
             now = datetime.datetime.now()
             new = t.replace(
                 state=state,
-                value=value if state == TrialState.COMPLETE else None,
+                value=(
+                    float(value) if state == TrialState.COMPLETE and value is not None else None
+                ),
                 fail_reason=fail_reason if state == TrialState.FAIL else None,
                 fail_message=fail_message,
                 datetime_start=t.datetime_start or now,

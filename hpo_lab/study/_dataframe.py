@@ -24,7 +24,24 @@ _BASE_COLUMNS = [
 ]
 
 
-def _row(t: FrozenTrial) -> dict[str, Any]:
+#: The ``attrs`` that :meth:`Study.trials_dataframe` understands: Optuna's names plus ours.
+ATTRS = (
+    "number",
+    "value",
+    "state",
+    "datetime_start",
+    "datetime_complete",
+    "duration",
+    "revision",
+    "fail_reason",
+    "params",
+    "user_attrs",
+    "system_attrs",
+)
+_DEFAULT_ATTRS = tuple(a for a in ATTRS if a != "system_attrs")
+
+
+def _row(t: FrozenTrial, system_attrs: bool) -> dict[str, Any]:
     row: dict[str, Any] = {
         "number": t.number,
         "value": t.value,
@@ -39,40 +56,66 @@ def _row(t: FrozenTrial) -> dict[str, Any]:
         row[f"params_{k}"] = v
     for k, v in t.user_attrs.items():
         row[f"user_attrs_{k}"] = v
+    if system_attrs:
+        for k, v in t.system_attrs.items():
+            row[f"system_attrs_{k}"] = v
     return row
 
 
 def trials_to_dataframe(
-    trials: Sequence[FrozenTrial], inherited: Sequence[FrozenTrial] | None = None
+    trials: Sequence[FrozenTrial],
+    inherited: Sequence[FrozenTrial] | None = None,
+    attrs: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Build the table of :meth:`Study.trials_dataframe`.
+
+    ``attrs`` picks columns as Optuna does (``"params"`` means every ``params_*`` column);
+    ``None`` gives all but ``system_attrs``. Inherited rows keep the number they had in their
+    own study; ``origin_number`` (nullable ``Int64``) repeats it, empty for own trials.
 
     Example:
         >>> from hpo_lab.trial import FrozenTrial, TrialState
         >>> trials_to_dataframe([FrozenTrial(number=0, state=TrialState.RUNNING)]).shape[0]
         1
+        >>> list(trials_to_dataframe([], attrs=("number", "state")).columns)
+        ['number', 'state']
     """
     import pandas as pd
 
-    rows = [_row(t) for t in trials]
+    if attrs is None:
+        wanted = _DEFAULT_ATTRS
+    else:
+        if isinstance(attrs, str):
+            raise ValueError(f"attrs must be a tuple of column groups, but got attrs={attrs!r}")
+        unknown = [a for a in attrs if a not in ATTRS]
+        if unknown:
+            raise ValueError(
+                f"attrs holds unknown column group(s) {unknown!r}; known: {list(ATTRS)!r}"
+            )
+        wanted = tuple(attrs)
+    rows = [_row(t, "system_attrs" in wanted) for t in trials]
     if inherited is not None:
         for r in rows:
             r["inherited"] = False
             r["origin_study"] = None
             r["origin_number"] = None
         for t in inherited:
-            r = _row(t)
+            r = _row(t, "system_attrs" in wanted)
             r["inherited"] = True
             r["origin_study"] = t.origin.study_name if t.origin else None
             r["origin_number"] = t.origin.number if t.origin else None
             rows.append(r)
-    columns = list(_BASE_COLUMNS)
-    extra = sorted({k for r in rows for k in r if k.startswith("params_")})
-    extra += sorted({k for r in rows for k in r if k.startswith("user_attrs_")})
-    columns += extra
+    columns: list[str] = []
+    for a in ATTRS:
+        if a not in wanted:
+            continue
+        if a in ("params", "user_attrs", "system_attrs"):
+            columns += sorted({k for r in rows for k in r if k.startswith(f"{a}_")})
+        else:
+            columns.append(a)
     if inherited is not None:
         columns += ["inherited", "origin_study", "origin_number"]
     df = pd.DataFrame(rows, columns=columns)
-    if not rows:
-        return df
+    if inherited is not None:
+        df["origin_number"] = df["origin_number"].astype("Int64")
     return df

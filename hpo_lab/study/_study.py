@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import math
+import numbers
 import os
 import threading
 import time
@@ -13,7 +14,9 @@ import uuid
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from hpo_lab.distributions import Distribution
+import numpy as np
+
+from hpo_lab.distributions import CategoricalDistribution, Distribution
 from hpo_lab.exceptions import TrialPruned
 from hpo_lab.pruners._base import BasePruner
 from hpo_lab.pruners._nop import NopPruner
@@ -37,7 +40,7 @@ from hpo_lab.trial._trial import Trial
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Study", "create_study", "load_study", "ObjectiveFuncType"]
+__all__ = ["ObjectiveFuncType", "Study", "create_study", "load_study"]
 
 _logger = logging.getLogger("hpo_lab")
 
@@ -69,13 +72,21 @@ def coerce_objective_value(value: Any) -> tuple[float | None, str | None]:
             f"the objective returned a {type(value).__name__} of {len(value)} values; "
             "multi-objective optimisation is not supported yet: return a single number"
         )
-    if isinstance(value, (bool, str, bytes)):
-        return None, f"the objective returned {value!r} ({type(value).__name__}); it must return a number"
+    if isinstance(value, (bool, str, bytes, np.bool_)):
+        return None, (
+            f"the objective returned {value!r} ({type(value).__name__}); it must return a number"
+        )
+    if isinstance(value, np.ndarray) and value.ndim != 0:
+        return None, (
+            f"the objective returned an array of shape {value.shape}; it must return a single "
+            "number (multi-objective optimisation is not supported yet)"
+        )
     try:
         v = float(value)
-    except (TypeError, ValueError):
+    except Exception:  # any failing __float__: OverflowError, a tensor's RuntimeError...
         return None, (
-            f"the objective returned {value!r} of type {type(value).__name__}, which is not a number"
+            f"the objective returned {value!r} of type {type(value).__name__}, "
+            "which is not a number"
         )
     if not math.isfinite(v):
         return None, f"the objective returned {v}; a finite number is needed"
@@ -89,7 +100,8 @@ class Study:
 
     Example:
         >>> import hpo_lab
-        >>> study = hpo_lab.create_study(direction="minimize")
+        >>> sampler = hpo_lab.samplers.RandomSampler(seed=0)
+        >>> study = hpo_lab.create_study(direction="minimize", sampler=sampler)
         >>> study.optimize(lambda t: (t.suggest_float("x", -5, 5) - 2) ** 2, n_trials=20)
         >>> study.best_value < 5
         True
@@ -123,6 +135,12 @@ class Study:
         self._revisions: list[SpaceRevision] | None = None
         self._inherited: list[FrozenTrial] | None = None
         self._inherited_key: tuple[Any, ...] | None = None
+        self._lineage: list[FrozenTrial] = []
+        self._lineage_key: tuple[Any, ...] | None = None
+        # The latest declaration of each parameter by an own trial, and that trial's number;
+        # kept up to date by _sync so warm-start filtering need not rescan every trial.
+        self._own_declared: dict[str, Distribution] = {}
+        self._declared_at: dict[str, int] = {}
         self._parent: Study | None = None
         self._run: Any = None  # the live background Run, set by hpo_lab.execution
 
@@ -176,8 +194,13 @@ class Study:
             changed, cursor = self._storage.get_trials_since(self._study_id, self._cursor)
             if changed:
                 cache = self._cache
+                declared, declared_at = self._own_declared, self._declared_at
                 for t in changed:
                     n = t.number
+                    for name, d in t.distributions.items():
+                        if declared_at.get(name, -1) <= n and declared.get(name) != d:
+                            declared[name] = d
+                            declared_at[name] = n
                     if n < len(cache):
                         cache[n] = t
                     else:
@@ -188,11 +211,13 @@ class Study:
             return self._cache
 
     def get_trials(
-        self, deepcopy: bool = False, states: Container[TrialState] | None = None
+        self, deepcopy: bool = True, states: Container[TrialState] | None = None
     ) -> list[FrozenTrial]:
         """The study's own trials ordered by number, optionally only those in ``states``.
 
-        ``deepcopy`` is accepted for Optuna compatibility; records are immutable snapshots.
+        With ``deepcopy`` (the default, as in Optuna) each record is a copy whose dictionaries
+        may be changed freely; ``deepcopy=False`` returns the shared records, which are faster
+        to get and must not be changed.
 
         Example:
             >>> import hpo_lab
@@ -202,21 +227,29 @@ class Study:
             3
         """
         trials = self._sync()
+        if deepcopy:
+            if states is None:
+                return [t.copy() for t in trials if t is not None]
+            return [t.copy() for t in trials if t is not None and t.state in states]
         if states is None:
             return [t for t in trials if t is not None]
         return [t for t in trials if t is not None and t.state in states]
 
     @property
     def trials(self) -> list[FrozenTrial]:
-        """Every own trial of the study (inherited ones are in :attr:`inherited_trials`)."""
+        """Every own trial of the study (inherited ones are in :attr:`inherited_trials`), as
+        copies."""
         return self.get_trials()
 
     @property
     def best_trial(self) -> FrozenTrial:
-        """The COMPLETE trial with the best value; ``ValueError`` if there is none yet."""
+        """The COMPLETE trial with the best value (a copy); ``ValueError`` if there is none yet."""
+        return self._best_shared().copy()
+
+    def _best_shared(self) -> FrozenTrial:
         best: FrozenTrial | None = None
         maximize = self.direction == "maximize"
-        for t in self.get_trials(states=(TrialState.COMPLETE,)):
+        for t in self.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
             assert t.value is not None
             if (
                 best is None
@@ -233,14 +266,14 @@ class Study:
     @property
     def best_value(self) -> float:
         """The best objective value so far."""
-        value = self.best_trial.value
+        value = self._best_shared().value
         assert value is not None
         return value
 
     @property
     def best_params(self) -> dict[str, Any]:
         """The parameters of the best trial."""
-        return dict(self.best_trial.params)
+        return dict(self._best_shared().params)
 
     # -- search-space revisions --------------------------------------------------------------------
     @property
@@ -287,10 +320,10 @@ class Study:
     def declared_distributions(self) -> dict[str, Distribution]:
         """The most recent declared distribution of each parameter (own and inherited trials)."""
         out: dict[str, Distribution] = {}
-        for t in self.inherited_trials:
+        for t in self._shared_inherited():
             out.update(t.distributions)
-        for t in self.get_trials():
-            out.update(t.distributions)
+        self._sync()
+        out.update(self._own_declared)
         return out
 
     def _refresh_revisions(self) -> list[SpaceRevision]:
@@ -338,11 +371,11 @@ class Study:
         revision = self._storage.add_space_revision(self._study_id, constraints)
         self._revisions = None
         self._inherited_key = None
-        for t in self.get_trials(states=(TrialState.WAITING,)):
+        for t in self.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
             fixed = t.system_attrs.get("fixed_params") or {}
             if not revision.admits(fixed):
                 try:
-                    self._storage.finish_trial(
+                    cancelled = self._storage.finish_trial(
                         t.trial_id,
                         TrialState.FAIL,
                         fail_reason=FailReason.CANCELLED,
@@ -350,7 +383,9 @@ class Study:
                         f"{revision.number} of the search space",
                     )
                 except TrialFinishedError:
-                    pass
+                    continue  # another worker started or cancelled it meanwhile
+                if self._events:
+                    self._events.emit(Event(TRIAL_FINISHED, self.study_name, cancelled))
         if self._events:
             self._events.emit(Event(SPACE_CHANGED, self.study_name, data=revision))
         return revision
@@ -384,29 +419,69 @@ class Study:
 
     @property
     def inherited_trials(self) -> list[FrozenTrial]:
-        """Finished (COMPLETE, PRUNED) trials of the ancestors that fit this study's current
-        space, each with ``origin`` naming the study and number it was evaluated as."""
+        """Finished (COMPLETE, PRUNED) trials of the ancestors that fit this study's space, as
+        copies, each with ``origin`` naming the study and number it was evaluated as.
+
+        A trial fits when its values lie inside the current revision's ranges and inside the
+        distributions this study's own trials declare for those parameters; its
+        ``distributions`` then show this study's declarations, so that samplers see one space.
+        Ancestors are filtered here only: a grandparent's trial that the parent narrowed away
+        is still inherited when it fits this study.
+        """
+        return [t.copy() for t in self._shared_inherited()]
+
+    def _shared_inherited(self) -> list[FrozenTrial]:
         parent = self.parent
         if parent is None:
             return []
-        candidates = parent._lineage_trials()
+        lineage_key, candidates = parent._lineage_trials()
         revision = self._revision(len(self.search_space_history) - 1)
-        key = (len(candidates), parent._cursor, revision.number)
+        self._sync()
+        declared = self._own_declared
+        key = (lineage_key, revision.number, tuple(declared.items()))
         if self._inherited is not None and self._inherited_key == key:
             return self._inherited
-        inherited = [t for t in candidates if revision.admits(t.params)]
+        inherited: list[FrozenTrial] = []
+        for t in candidates:
+            if not revision.admits(t.params):
+                continue
+            redeclared: dict[str, Distribution] | None = None
+            fits = True
+            for name, value in t.params.items():
+                d = declared.get(name)
+                if d is None or d == t.distributions.get(name):
+                    continue
+                if not d.contains(value):
+                    fits = False
+                    break
+                if redeclared is None:
+                    redeclared = dict(t.distributions)
+                redeclared[name] = d
+            if fits:
+                inherited.append(t if redeclared is None else t.replace(distributions=redeclared))
         self._inherited = inherited
         self._inherited_key = key
         return inherited
 
-    def _lineage_trials(self) -> list[FrozenTrial]:
-        own = [
-            t
-            if t.origin is not None
-            else t.replace(origin=TrialOrigin(self.study_name, t.number))
-            for t in self.get_trials(states=_INHERITABLE)
-        ]
-        return own + self.inherited_trials
+    def _lineage_trials(self) -> tuple[tuple[Any, ...], list[FrozenTrial]]:
+        """This study's finished trials and its ancestors', unfiltered, with a cache key.
+
+        The filtering by space happens once, in the study that inherits (see
+        :meth:`_shared_inherited`), so a narrowing in the middle of a chain hides nothing from
+        a grandchild.
+        """
+        own = self.get_trials(deepcopy=False, states=_INHERITABLE)
+        parent = self.parent
+        parent_key, parent_trials = parent._lineage_trials() if parent is not None else ((), [])
+        key = (self._cursor, len(own), parent_key)
+        if self._lineage_key != key:
+            name = self.study_name
+            self._lineage = [
+                t if t.origin is not None else t.replace(origin=TrialOrigin(name, t.number))
+                for t in own
+            ] + parent_trials
+            self._lineage_key = key
+        return key, self._lineage
 
     # -- ask / tell --------------------------------------------------------------------------------
     def ask(self) -> Trial:
@@ -420,9 +495,8 @@ class Study:
             >>> s.trials[0].state.value
             'COMPLETE'
         """
-        revision = self._refresh_revisions()[-1].number if self._revisions is None else len(
-            self._revisions
-        ) - 1
+        # Re-read the revisions: another Study object or process may have narrowed the space.
+        revision = self._refresh_revisions()[-1].number
         worker = _worker_label()
         frozen = self._storage.pop_waiting_trial(self._study_id, worker=worker, revision=revision)
         if frozen is None:
@@ -431,13 +505,27 @@ class Study:
             )
         view = self._view
         sampler = self.sampler
-        sampler.before_trial(view, frozen)
-        relative_space = sampler.infer_relative_search_space(view, frozen)
-        relative_params: dict[str, Any] = {}
-        if relative_space:
-            rev = self._revision(frozen.revision)
-            effective = {name: rev.effective(name, d) for name, d in relative_space.items()}
-            relative_params = sampler.sample_relative(view, frozen, effective)
+        try:
+            sampler.before_trial(view, frozen)
+            relative_space = sampler.infer_relative_search_space(view, frozen)
+            relative_params: dict[str, Any] = {}
+            if relative_space:
+                rev = self._revision(frozen.revision)
+                effective = {name: rev.effective(name, d) for name, d in relative_space.items()}
+                relative_params = sampler.sample_relative(view, frozen, effective)
+        except BaseException as exc:
+            # The trial exists already; never leave it RUNNING behind a sampler error or Ctrl-C.
+            interrupted = isinstance(exc, KeyboardInterrupt)
+            self._storage.finish_trial(
+                frozen.trial_id,
+                TrialState.FAIL,
+                fail_reason=FailReason.INTERRUPTED if interrupted else FailReason.EXCEPTION,
+                fail_message="".join(
+                    traceback.format_exception(type(exc), exc, exc.__traceback__)
+                ),
+            )
+            self._storage.release_trial(frozen.trial_id)
+            raise
         trial = Trial(self, frozen, relative_params, relative_space)
         if self._events:
             self._events.emit(Event(TRIAL_CREATED, self.study_name, frozen))
@@ -465,7 +553,22 @@ class Study:
             >>> s.tell(t, float("nan")).fail_reason.value
             'bad_value'
         """
+        if state is not None and not isinstance(state, TrialState):
+            try:
+                state = TrialState(state)
+            except ValueError:
+                raise ValueError(
+                    f"state must be a TrialState, but got state={state!r}"
+                ) from None
         if isinstance(trial, Trial):
+            owner = trial.study
+            if owner is not self and (
+                owner.study_name != self.study_name or owner._study_id != self._study_id
+            ):
+                raise ValueError(
+                    f"trial {trial.number} belongs to study {owner.study_name!r}, not to "
+                    f"{self.study_name!r}; tell() it through the study that asked it"
+                )
             trial_id = trial.trial_id
         else:
             trial_id = self._trial_id_of(int(trial))
@@ -475,6 +578,11 @@ class Study:
                 return frozen
             raise TrialFinishedError(
                 f"trial {frozen.number} is already finished ({frozen.state}); tell() it only once"
+            )
+        if frozen.state == TrialState.WAITING:
+            raise ValueError(
+                f"trial {frozen.number} is WAITING (enqueued, not started); only a RUNNING trial "
+                "can be told: ask() starts it"
             )
         v: float | None = None
         if state is None or state == TrialState.COMPLETE:
@@ -488,20 +596,52 @@ class Study:
             fail_reason = FailReason.EXCEPTION
         elif not state.is_finished():
             raise ValueError(f"tell() takes a finished state, but got state={state}")
-        self.sampler.after_trial(self._view, frozen, state, v)
-        done = self._storage.finish_trial(
-            trial_id, state, v if state == TrialState.COMPLETE else None, fail_reason, fail_message
-        )
-        self._storage.release_trial(trial_id)
+        try:
+            self.sampler.after_trial(self._view, frozen, state, v)
+        except BaseException:
+            # The trial's outcome does not depend on the sampler: store it, then let the
+            # sampler's error propagate.
+            _logger.exception(
+                "sampler %s failed in after_trial for trial %d; the trial is stored as %s",
+                type(self.sampler).__name__,
+                frozen.number,
+                state.value,
+            )
+            self._finish(trial_id, state, v, fail_reason, fail_message)
+            raise
+        return self._finish(trial_id, state, v, fail_reason, fail_message)
+
+    def _finish(
+        self,
+        trial_id: int,
+        state: TrialState,
+        value: float | None,
+        fail_reason: FailReason | None,
+        fail_message: str | None,
+    ) -> FrozenTrial:
+        try:
+            done = self._storage.finish_trial(
+                trial_id,
+                state,
+                value if state == TrialState.COMPLETE else None,
+                fail_reason,
+                fail_message,
+            )
+        finally:
+            self._storage.release_trial(trial_id)
         if self._events:
             self._events.emit(Event(TRIAL_FINISHED, self.study_name, done))
         return done
 
     def _trial_id_of(self, number: int) -> int:
-        trials = self.get_trials()
-        if not 0 <= number < len(trials):
-            raise ValueError(f"study {self.study_name!r} has no trial number {number}")
-        return trials[number].trial_id
+        trials = self.get_trials(deepcopy=False)
+        if 0 <= number < len(trials) and trials[number].number == number:
+            return trials[number].trial_id
+        # Numbers and positions differ while another process's trials are still being read.
+        for t in trials:
+            if t.number == number:
+                return t.trial_id
+        raise ValueError(f"study {self.study_name!r} has no trial number {number}")
 
     def _report(self, frozen: FrozenTrial, step: int, value: float) -> FrozenTrial:
         new = self._storage.report(frozen.trial_id, step, value)
@@ -527,11 +667,20 @@ class Study:
         """
         if not isinstance(params, Mapping):
             raise TypeError(f"params must be a dict, but got {params!r}")
+        current = self._refresh_revisions()[-1]
+        outside = [name for name in params if not current.admits({name: params[name]})]
+        if outside:
+            name = outside[0]
+            raise ValueError(
+                f"cannot enqueue {name}={params[name]!r}: it lies outside revision "
+                f"{current.number} of the search space, which restricts {name!r} to "
+                f"{_describe(current.constraints[name])}; widen it with narrow() first"
+            )
         if skip_if_exists:
-            for t in self.get_trials():
+            for t in self.get_trials(deepcopy=False):
                 if t.params == dict(params) or t.system_attrs.get("fixed_params") == dict(params):
                     return
-        revision = len(self._refresh_revisions()) - 1
+        revision = current.number
         frozen = self._storage.create_new_trial(
             self._study_id,
             state=TrialState.WAITING,
@@ -580,7 +729,9 @@ class Study:
             >>> len(s.trials)
             2
         """
-        if n_trials is not None and (isinstance(n_trials, bool) or int(n_trials) != n_trials or n_trials < 0):
+        if n_trials is not None and (
+            isinstance(n_trials, bool) or not isinstance(n_trials, numbers.Integral) or n_trials < 0
+        ):
             raise ValueError(f"n_trials must be a non-negative int or None, but got {n_trials!r}")
         if timeout is not None and not timeout > 0:
             raise ValueError(f"timeout must be > 0 seconds or None, but got {timeout!r}")
@@ -627,23 +778,34 @@ class Study:
         objective: ObjectiveFuncType,
         catch: tuple[type[BaseException], ...] = (),
     ) -> FrozenTrial:
-        """Evaluate ``objective(trial)`` and tell the outcome; see :meth:`optimize`."""
+        """Evaluate ``objective(trial)`` and tell the outcome; see :meth:`optimize`.
+
+        If another process finished the trial meanwhile (it judged it stale, for example
+        because this machine's clock or heartbeat lagged), a warning is logged and the stored
+        record is returned: the result computed here is dropped, and the loop goes on.
+        """
         try:
             value = objective(trial)
         except TrialPruned:
-            return self.tell(trial, state=TrialState.PRUNED)
-        except KeyboardInterrupt:
-            self.tell(
+            return self._tell_unless_finished(trial, None, state=TrialState.PRUNED)
+        except KeyboardInterrupt as exc:
+            self._tell_unless_finished(
                 trial,
+                None,
                 state=TrialState.FAIL,
                 fail_reason=FailReason.INTERRUPTED,
-                fail_message="interrupted (KeyboardInterrupt)",
+                fail_message="interrupted (KeyboardInterrupt)\n"
+                + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
             )
             raise
         except BaseException as exc:
+            if isinstance(exc, TrialFinishedError) and self._finished_elsewhere(trial):
+                # The objective touched (report, suggest) a trial another process had failed.
+                return self._tell_unless_finished(trial, None, state=TrialState.FAIL)
             message = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-            frozen = self.tell(
-                trial, state=TrialState.FAIL, fail_reason=FailReason.EXCEPTION, fail_message=message
+            frozen = self._tell_unless_finished(
+                trial, None, state=TrialState.FAIL, fail_reason=FailReason.EXCEPTION,
+                fail_message=message,
             )
             if isinstance(exc, catch):
                 _logger.warning(
@@ -651,13 +813,41 @@ class Study:
                 )
                 return frozen
             raise
-        return self.tell(trial, value)
+        return self._tell_unless_finished(trial, value)
 
-    # -- tables --------------------------------------------------------------------------------------
-    def trials_dataframe(self, include_inherited: bool = False) -> pd.DataFrame:
+    def _finished_elsewhere(self, trial: Trial) -> bool:
+        return self._storage.get_trial(trial.trial_id).state.is_finished()
+
+    def _tell_unless_finished(self, trial: Trial, value: Any, **kwargs: Any) -> FrozenTrial:
+        try:
+            return self.tell(trial, value, **kwargs)
+        except TrialFinishedError:
+            stored = self._storage.get_trial(trial.trial_id)
+            self._storage.release_trial(trial.trial_id)
+            _logger.warning(
+                "trial %d was finished elsewhere while it ran here (stored as %s%s); its "
+                "result here is dropped",
+                trial.number,
+                stored.state.value,
+                f", {stored.fail_reason.value}" if stored.fail_reason is not None else "",
+            )
+            return stored
+
+    # -- tables ------------------------------------------------------------------------------
+    def trials_dataframe(
+        self,
+        attrs: Sequence[str] | None = None,
+        *,
+        include_inherited: bool = False,
+    ) -> pd.DataFrame:
         """One row per trial: number, value, state, ``params_*``, ``user_attrs_*``, times,
         duration, revision and fail reason; with ``include_inherited`` also the inherited
-        trials, with ``inherited`` and ``origin_*`` columns.
+        trials, with ``inherited`` and ``origin_*`` columns. An inherited row keeps the number
+        it had in its own study (repeated in ``origin_number``, a nullable ``Int64`` column).
+
+        ``attrs`` takes Optuna's tuple of column groups (``"number"``, ``"value"``,
+        ``"params"``, ``"user_attrs"``, ``"system_attrs"``, ``"state"``, the times...) to pick
+        a subset.
 
         Example:
             >>> import hpo_lab
@@ -668,9 +858,9 @@ class Study:
         """
         from hpo_lab.study._dataframe import trials_to_dataframe
 
-        trials = self.get_trials()
-        inherited = self.inherited_trials if include_inherited else None
-        return trials_to_dataframe(trials, inherited)
+        trials = self.get_trials(deepcopy=False)
+        inherited = self._shared_inherited() if include_inherited else None
+        return trials_to_dataframe(trials, inherited, attrs)
 
     # -- background runs ---------------------------------------------------------------------------
     def start(self, objective: ObjectiveFuncType, **kwargs: Any) -> Any:
@@ -693,6 +883,24 @@ class Study:
 
     def __repr__(self) -> str:
         return f"Study(study_name={self.study_name!r}, direction={self.direction!r})"
+
+
+def _same_storage(a: BaseStorage, b: BaseStorage) -> bool:
+    # Two SQLiteStorage objects on one file are the same storage: compare resolved paths.
+    if a is b:
+        return True
+    path_a, path_b = getattr(a, "path", None), getattr(b, "path", None)
+    if not isinstance(path_a, str) or not isinstance(path_b, str) or type(a) is not type(b):
+        return False
+    if path_a.startswith("file:") or path_b.startswith("file:"):
+        return path_a == path_b
+    return os.path.realpath(path_a) == os.path.realpath(path_b)
+
+
+def _describe(d: Distribution) -> str:
+    if isinstance(d, CategoricalDistribution):
+        return f"the choices {list(d.choices)!r}"
+    return f"[{d.low}, {d.high}]"
 
 
 def _as_exception_tuple(
@@ -751,10 +959,11 @@ def create_study(
     parent_constraints: dict[str, Distribution] = {}
     if warm_start_from is not None:
         if isinstance(warm_start_from, Study):
-            if warm_start_from.storage is not store:
+            if not _same_storage(warm_start_from.storage, store):
                 raise ValueError(
                     "warm_start_from must be a study in the same storage as the new study; "
-                    f"{warm_start_from.study_name!r} lives in another storage"
+                    f"{warm_start_from.study_name!r} lives in another storage "
+                    f"({warm_start_from.storage!r}, not {store!r})"
                 )
             parent_name = warm_start_from.study_name
         else:
@@ -784,6 +993,13 @@ def create_study(
             raise ValueError(
                 f"study {study_name!r} exists with direction={study.direction!r}, "
                 f"not {direction!r}"
+            ) from None
+        if warm_start_from is not None and study._parent_id != parent_id:
+            existing = study.parent.study_name if study.parent is not None else None
+            raise ValueError(
+                f"study {study_name!r} exists with warm_start_from={existing!r}, not "
+                f"{parent_name!r}; a study's parent cannot change (load it without "
+                "warm_start_from, or pick a new study_name)"
             ) from None
         store.fail_stale_trials(study._study_id)
         return study

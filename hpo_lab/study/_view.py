@@ -18,6 +18,9 @@ __all__ = ["StudyView"]
 class StudyView:
     """What a sampler or pruner may read of a study; it cannot change anything.
 
+    For speed the trials it returns are the study's shared records, not copies: a sampler or
+    pruner must treat them, and the dictionaries they hold, as read-only.
+
     Example:
         >>> import hpo_lab
         >>> view = hpo_lab.create_study(direction="maximize").view
@@ -25,20 +28,20 @@ class StudyView:
         ('maximize', [])
     """
 
-    __slots__ = ("_study",)
+    __slots__ = ("__study",)
 
     def __init__(self, study: Study) -> None:
-        self._study = study
+        self.__study = study
 
     @property
     def study_name(self) -> str:
         """The study's name."""
-        return self._study.study_name
+        return self.__study.study_name
 
     @property
     def direction(self) -> str:
         """``"minimize"`` or ``"maximize"``."""
-        return self._study.direction
+        return self.__study.direction
 
     def get_trials(
         self,
@@ -49,12 +52,13 @@ class StudyView:
         """Trials of the study, own trials first (by number), then inherited ones.
 
         Inherited (warm-start) trials have ``origin`` set; they count as observations but are not
-        the study's own trials.
+        the study's own trials. The records are shared with the study: do not change them.
         """
-        own = self._study.get_trials(states=states)
+        study = self.__study
+        own = study.get_trials(deepcopy=False, states=states)
         if not include_inherited:
             return own
-        inherited = self._study.inherited_trials
+        inherited = study._shared_inherited()
         if states is not None:
             inherited = [t for t in inherited if t.state in states]
         return own + inherited if inherited else own
@@ -62,13 +66,13 @@ class StudyView:
     @property
     def search_space_history(self) -> list[SpaceRevision]:
         """Every revision of the search space, revision 0 first."""
-        return self._study.search_space_history
+        return self.__study.search_space_history
 
     def revision(self, number: int) -> SpaceRevision:
         """One revision by number."""
-        return self._study.search_space_history[number]
+        return self.__study.search_space_history[number]
 
     @property
     def current_revision(self) -> SpaceRevision:
         """The revision new trials are asked under."""
-        return self._study.search_space_history[-1]
+        return self.__study.search_space_history[-1]

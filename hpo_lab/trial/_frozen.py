@@ -26,7 +26,9 @@ class FrozenTrial:
     """A snapshot of one trial, as stored.
 
     Stores hand these out and treat them as immutable; a change to a trial produces a new
-    ``FrozenTrial``. Do not mutate the dictionaries they hold.
+    ``FrozenTrial``. ``Study.trials`` and ``Study.get_trials()`` return copies (see
+    :meth:`copy`), so changing their dictionaries never reaches the stored trial; records
+    read through a :class:`~hpo_lab.study.StudyView` are shared and must not be changed.
 
     Attributes:
         number: Index of the trial in its study, from 0, unique per study.
@@ -86,6 +88,28 @@ class FrozenTrial:
     def is_inherited(self) -> bool:
         """Whether this trial came from a parent study (warm start)."""
         return self.origin is not None
+
+    def copy(self) -> FrozenTrial:
+        """A copy whose dictionaries are new, so changing them leaves this record alone.
+
+        Example:
+            >>> t = FrozenTrial(number=0, state=TrialState.RUNNING, params={"x": 1})
+            >>> c = t.copy()
+            >>> c.params["x"] = 2
+            >>> t.params
+            {'x': 1}
+        """
+        # Filling __dict__ directly is several times cheaper than dataclasses.replace (which
+        # re-runs __init__), and Study.trials copies every record on each call.
+        new = object.__new__(type(self))
+        fields = new.__dict__
+        fields.update(self.__dict__)
+        fields["params"] = dict(self.params)
+        fields["distributions"] = dict(self.distributions)
+        fields["user_attrs"] = dict(self.user_attrs)
+        fields["system_attrs"] = dict(self.system_attrs)
+        fields["intermediate_values"] = dict(self.intermediate_values)
+        return new
 
     def replace(self, **changes: Any) -> FrozenTrial:
         """A copy with some fields changed.

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
-import math
 import numbers
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from hpo_lab.distributions import (
@@ -23,6 +23,15 @@ if TYPE_CHECKING:
     from hpo_lab.study._study import Study
 
 __all__ = ["Trial"]
+
+
+@contextlib.contextmanager
+def _naming(name: str) -> Iterator[None]:
+    # A bad range passed to suggest_* should say which parameter it was for.
+    try:
+        yield
+    except ValueError as exc:
+        raise ValueError(f"parameter {name!r}: {exc}") from None
 
 
 class Trial:
@@ -120,7 +129,9 @@ class Trial:
             >>> 1e-5 <= t.suggest_float("lr", 1e-5, 1e-1, log=True) <= 1e-1
             True
         """
-        return float(self._suggest(name, FloatDistribution(low, high, log=log, step=step)))
+        with _naming(name):
+            declared = FloatDistribution(low, high, log=log, step=step)
+        return float(self._suggest(name, declared))
 
     def suggest_int(
         self, name: str, low: int, high: int, *, step: int = 1, log: bool = False
@@ -133,7 +144,9 @@ class Trial:
             >>> t.suggest_int("layers", 1, 4) in range(1, 5)
             True
         """
-        return int(self._suggest(name, IntDistribution(low, high, log=log, step=step)))
+        with _naming(name):
+            declared = IntDistribution(low, high, log=log, step=step)
+        return int(self._suggest(name, declared))
 
     def suggest_categorical(
         self, name: str, choices: Sequence[CategoricalChoice]
@@ -146,7 +159,9 @@ class Trial:
             >>> t.suggest_categorical("opt", ["adam", "sgd"]) in ("adam", "sgd")
             True
         """
-        return self._suggest(name, CategoricalDistribution(tuple(choices)))
+        with _naming(name):
+            declared = CategoricalDistribution(tuple(choices))
+        return self._suggest(name, declared)
 
     def suggest_uniform(self, name: str, low: float, high: float) -> float:
         """Old Optuna spelling of ``suggest_float(name, low, high)``."""
@@ -216,9 +231,7 @@ class Trial:
                 stacklevel=2,
             )
             return
-        if math.isnan(v):
-            # Kept as NaN: pruners treat it as the worst value.
-            pass
+        # NaN is stored as reported: pruners treat it as the worst value.
         self._frozen = self._study._report(self._frozen, int(step), v)
 
     def should_prune(self) -> bool:

@@ -1,0 +1,177 @@
+"""TPE: sampler overhead per trial and a quick quality check, hpo_lab against Optuna.
+
+Overhead: a study is first filled with ``n`` finished random trials (Hartmann-6 for 6
+parameters, a 20-d sphere for 20), then its sampler is swapped for TPE and each further trial
+(ask, suggest every parameter, tell) is timed. hpo_lab and Optuna run in the same process in
+alternating blocks, so that drift on a shared machine hits both alike; TPE runs with its defaults (multivariate) and univariate; the table gives the
+median ms per trial and the ratio hpo_lab / Optuna.
+
+Quality (``--quality``): median best value over seeds after 100 trials on Branin (2-d) and
+Hartmann-6 (6-d) for hpo_lab TPE (default multivariate, and univariate), Optuna TPE (default
+multivariate, and univariate) and random search. Both libraries default to the joint model.
+
+Usage:
+    python benchmarks/tpe_overhead.py [--sizes 100 1000 5000] [--dims 6 20] [--repeats 5]
+    python benchmarks/tpe_overhead.py --quality [--seeds 10] [--trials 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+import hpo_lab
+from hpo_lab.samplers import RandomSampler
+from hpo_lab.samplers._tpe import TPESampler
+
+_A = np.array(
+    [[10, 3, 17, 3.5, 1.7, 8], [0.05, 10, 17, 0.1, 8, 14], [3, 3.5, 1.7, 10, 17, 8],
+     [17, 8, 0.05, 10, 0.1, 14]]
+)
+_P = 1e-4 * np.array(
+    [[1312, 1696, 5569, 124, 8283, 5886], [2329, 4135, 8307, 3736, 1004, 9991],
+     [2348, 1451, 3522, 2883, 3047, 6650], [4047, 8828, 8732, 5743, 1091, 381]]
+)
+_ALPHA = np.array([1.0, 1.2, 3.0, 3.2])
+HARTMANN6_MIN = -3.32237
+BRANIN_MIN = 0.397887
+
+
+def hartmann6(x: np.ndarray) -> float:
+    """Hartmann-6 on [0, 1]^6; minimum -3.32237."""
+    return float(-np.sum(_ALPHA * np.exp(-np.sum(_A * (x[None, :] - _P) ** 2, axis=1))))
+
+
+def branin(x1: float, x2: float) -> float:
+    """Branin on [-5, 10] x [0, 15]; minimum 0.397887."""
+    b, c, t = 5.1 / (4 * math.pi**2), 5 / math.pi, 1 / (8 * math.pi)
+    return (x2 - b * x1**2 + c * x1 - 6) ** 2 + 10 * (1 - t) * math.cos(x1) + 10
+
+
+def _objective(d: int) -> Callable[[Any], float]:
+    def objective(trial: Any) -> float:
+        x = np.array([trial.suggest_float(f"x{i}", 0.0, 1.0) for i in range(d)])
+        return hartmann6(x) if d == 6 else float(np.sum((x - 0.3) ** 2))
+
+    return objective
+
+
+def _branin_objective(trial: Any) -> float:
+    return branin(trial.suggest_float("x1", -5.0, 10.0), trial.suggest_float("x2", 0.0, 15.0))
+
+
+def _hartmann_objective(trial: Any) -> float:
+    return hartmann6(np.array([trial.suggest_float(f"x{i}", 0.0, 1.0) for i in range(6)]))
+
+
+def _time_block(study: Any, objective: Callable[[Any], float], k: int) -> list[float]:
+    out = []
+    for _ in range(k):
+        start = time.perf_counter()
+        trial = study.ask()
+        study.tell(trial, objective(trial))
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def overhead(sizes: list[int], dims: list[int], repeats: int, block: int) -> None:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    print(f"# TPE overhead, ms per trial (ask + suggest + tell), median of {repeats} x {block}")
+    print(f"# Python {platform.python_version()}, optuna {optuna.__version__}, numpy "
+          f"{np.__version__}, {platform.machine()}")
+    print()
+    print("| finished trials | params | hpo_lab TPE | hpo_lab TPE univariate | Optuna TPE | "
+          "ratio hpo_lab / Optuna |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for d in dims:
+        objective = _objective(d)
+        for n in sizes:
+            ours = hpo_lab.create_study(sampler=RandomSampler(seed=0))
+            ours.optimize(objective, n_trials=n)
+            ours_uni = hpo_lab.create_study(sampler=RandomSampler(seed=0))
+            ours_uni.optimize(objective, n_trials=n)
+            theirs = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+            theirs.optimize(objective, n_trials=n)
+            ours.sampler = TPESampler(seed=0)
+            ours_uni.sampler = TPESampler(seed=0, multivariate=False)
+            theirs.sampler = optuna.samplers.TPESampler(seed=0)
+            for s in (ours, ours_uni, theirs):
+                _time_block(s, objective, 2)  # warm caches
+            times: dict[str, list[float]] = {"ours": [], "uni": [], "optuna": []}
+            for r in range(repeats):
+                order: list[tuple[str, Any]] = [("ours", ours), ("uni", ours_uni), ("optuna", theirs)]
+                order = order[r % 3 :] + order[: r % 3]
+                for key, study in order:
+                    times[key] += _time_block(study, objective, block)
+            med = {k: 1e3 * statistics.median(v) for k, v in times.items()}
+            print(f"| {n} | {d} | {med['ours']:.2f} | {med['uni']:.2f} | {med['optuna']:.2f} | "
+                  f"{med['ours'] / med['optuna']:.2f} |", flush=True)
+
+
+def quality(seeds: int, n_trials: int) -> None:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    methods: dict[str, Callable[[int], Any]] = {
+        "hpo_lab TPE": lambda s: hpo_lab.create_study(sampler=TPESampler(seed=s)),
+        "hpo_lab TPE univariate": lambda s: hpo_lab.create_study(
+            sampler=TPESampler(seed=s, multivariate=False)
+        ),
+        "Optuna TPE": lambda s: optuna.create_study(sampler=optuna.samplers.TPESampler(seed=s)),
+        "Optuna TPE univariate": lambda s: optuna.create_study(
+            sampler=optuna.samplers.TPESampler(seed=s, multivariate=False)
+        ),
+        "random": lambda s: hpo_lab.create_study(sampler=RandomSampler(seed=s)),
+    }
+    problems = {
+        "Branin (2-d)": (_branin_objective, BRANIN_MIN),
+        "Hartmann-6 (6-d)": (_hartmann_objective, HARTMANN6_MIN),
+    }
+    print(f"# median best value (and median regret) over {seeds} seeds after {n_trials} trials")
+    print()
+    print("| problem | " + " | ".join(methods) + " |")
+    print("|---|" + "---:|" * len(methods))
+    for pname, (objective, f_star) in problems.items():
+        cells = []
+        for make in methods.values():
+            bests = []
+            for seed in range(seeds):
+                study = make(seed)
+                study.optimize(objective, n_trials=n_trials)
+                bests.append(study.best_value)
+            med = statistics.median(bests)
+            cells.append(f"{med:.4f} ({med - f_star:.2e})")
+        print(f"| {pname} | " + " | ".join(cells) + " |", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 5000])
+    parser.add_argument("--dims", type=int, nargs="+", default=[6, 20])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--block", type=int, default=4)
+    parser.add_argument("--quality", action="store_true")
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--trials", type=int, default=100)
+    args = parser.parse_args(argv)
+    logging.getLogger("hpo_lab").setLevel(logging.WARNING)
+    if args.quality:
+        quality(args.seeds, args.trials)
+    else:
+        overhead(args.sizes, args.dims, args.repeats, args.block)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,455 @@
+"""The GP sampler: the adapter between a study and the GP / acquisition code."""
+
+from __future__ import annotations
+
+import importlib
+import math
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from hpo_lab.distributions import (
+    CategoricalDistribution,
+    Distribution,
+    FloatDistribution,
+    IntDistribution,
+)
+from hpo_lab.samplers._base import BaseSampler
+from hpo_lab.search_space._transform import _bounds, decode_unit, encode_unit
+from hpo_lab.trial._frozen import FrozenTrial
+from hpo_lab.trial._state import TrialState
+
+if TYPE_CHECKING:
+    from hpo_lab.samplers._gp._gp import KernelParams
+    from hpo_lab.samplers._gp._optimize import MixedSpace
+    from hpo_lab.study._view import StudyView
+
+# The algorithm modules (scipy.optimize, scipy.stats.qmc) are imported on the first model-based
+# proposal, so that ``import hpo_lab`` stays fast.
+
+__all__ = ["GPSampler"]
+
+_DETERMINISTIC_NOISE = 1e-6
+_SpaceKey = tuple[tuple[str, Distribution], ...]
+_TrialKey = tuple[str | None, int]
+
+
+class _SingleThreadedBlas:
+    """Run BLAS on one thread while a model works, when threadpoolctl is installed.
+
+    The matrices here have a few hundred rows: one thread is as fast as several on an idle
+    machine, and on a busy one (parallel workers, a shared notebook server) threaded BLAS calls
+    wait for cores and become tens of times slower. The limit is process-wide, so it is
+    reference-counted: the first sampler to enter sets it, the last to leave restores it.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._controller: Any = None
+        self._limiter: Any = None
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._controller is None:
+                try:
+                    # Optional (scikit-learn installs it); imported by name as it ships no types.
+                    module = importlib.import_module("threadpoolctl")
+                    self._controller = module.ThreadpoolController()
+                except ImportError:
+                    self._controller = False
+            if self._users == 0 and self._controller is not False:
+                self._limiter = self._controller.limit(limits=1, user_api="blas")
+            self._users += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._users -= 1
+            if self._users == 0 and self._limiter is not None:
+                self._limiter.restore_original_limits()
+                self._limiter = None
+
+
+_single_threaded_blas = _SingleThreadedBlas()
+
+
+def _decode_numeric(dist: FloatDistribution | IntDistribution, u: np.ndarray) -> np.ndarray:
+    """Vectorized :func:`decode_unit` for a numeric distribution (values as floats)."""
+    u = np.clip(u, 0.0, 1.0)
+    if dist.single():
+        return np.full(len(u), float(dist.low))
+    low_b, high_b = _bounds(dist)
+    v = low_b + u * (high_b - low_b)
+    if dist.log:
+        v = np.exp(v)
+    low, high = float(dist.low), float(dist.high)
+    if isinstance(dist, IntDistribution):
+        # np.round and Python's round both round half to even.
+        k = np.clip(np.round((v - low) / dist.step), 0, (dist.high - dist.low) // dist.step)
+        return low + k * dist.step
+    if dist.step is not None:
+        n = round((high - low) / dist.step)
+        k = np.clip(np.round((v - low) / dist.step), 0, n)
+        return np.minimum(high, low + k * dist.step)
+    return np.clip(v, low, high)
+
+
+def _encode_numeric(dist: FloatDistribution | IntDistribution, v: np.ndarray) -> np.ndarray:
+    """Vectorized :func:`encode_unit` for a numeric distribution."""
+    low_b, high_b = _bounds(dist)
+    if dist.single() or not high_b > low_b:
+        return np.full(len(v), 0.5)
+    t = np.log(v) if dist.log else v
+    return np.clip((t - low_b) / (high_b - low_b), 0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class _Fit:
+    params: KernelParams
+    n_fitted: int  # observations at the last fit
+    n_searched: int  # observations at the last fit with restarts
+
+
+def _trial_key(t: FrozenTrial) -> _TrialKey:
+    return (t.origin.study_name if t.origin is not None else None, t.number)
+
+
+class _Layout:
+    """Feature columns of a space (declared distributions) and the box of effective ones."""
+
+    def __init__(self, declared: dict[str, Distribution]) -> None:
+        self.names = sorted(declared)
+        self.declared = declared
+        self.columns: dict[str, tuple[int, ...]] = {}
+        groups: list[int] = []
+        col = 0
+        for g, name in enumerate(self.names):
+            dist = declared[name]
+            width = len(dist.choices) if isinstance(dist, CategoricalDistribution) else 1
+            self.columns[name] = tuple(range(col, col + width))
+            groups.extend([g] * width)
+            col += width
+        self.n_features = col
+        self.groups = np.array(groups, dtype=np.intp)
+
+    def encode(self, params: dict[str, Any]) -> np.ndarray:
+        """Feature row of one observed parameter set, in the declared cube."""
+        from hpo_lab.samplers._gp._optimize import ONE_HOT_SCALE
+
+        row = np.zeros(self.n_features)
+        for name in self.names:
+            dist = self.declared[name]
+            cols = self.columns[name]
+            if isinstance(dist, CategoricalDistribution):
+                row[cols[dist.index(params[name])]] = ONE_HOT_SCALE
+            else:
+                row[cols[0]] = encode_unit(dist, params[name])
+        return row
+
+    def coordinates(
+        self, params: dict[str, Any], effective: dict[str, Distribution]
+    ) -> list[float]:
+        """Coordinates of a parameter set in the effective cubes, projected into them."""
+        out = []
+        for name in self.names:
+            eff, value = effective[name], params[name]
+            if isinstance(eff, CategoricalDistribution) and not eff.contains(value):
+                out.append(0.5)  # a choice narrowed away: any allowed one will do
+            else:
+                out.append(encode_unit(eff, value))
+        return out
+
+    def box(self, effective: dict[str, Distribution]) -> MixedSpace:
+        """The effective (narrowed) sub-box, as coordinates in each effective unit cube."""
+        from hpo_lab.samplers._gp._optimize import Dimension, MixedSpace
+
+        dims: list[Dimension] = []
+        for name in self.names:
+            dist, eff, cols = self.declared[name], effective[name], self.columns[name]
+            if isinstance(dist, CategoricalDistribution):
+                assert isinstance(eff, CategoricalDistribution)
+                allowed = tuple(dist.index(c) for c in eff.choices)
+                dims.append(Dimension("categorical", cols, n_values=len(allowed), allowed=allowed))
+            elif isinstance(dist, FloatDistribution) and dist.step is None:
+                assert isinstance(eff, FloatDistribution)
+                lo, hi = encode_unit(dist, eff.low), encode_unit(dist, eff.high)
+                dims.append(Dimension("continuous", cols, lo=lo, hi=hi))
+            else:
+                assert isinstance(eff, (FloatDistribution, IntDistribution))
+                assert isinstance(dist, (FloatDistribution, IntDistribution))
+
+                def to_feature(
+                    z: np.ndarray,
+                    dist: FloatDistribution | IntDistribution = dist,
+                    eff: FloatDistribution | IntDistribution = eff,
+                ) -> np.ndarray:
+                    return _encode_numeric(dist, _decode_numeric(eff, z))
+
+                step = float(eff.step) if eff.step is not None else 1.0
+                n_values = round((float(eff.high) - float(eff.low)) / step) + 1
+                dims.append(
+                    Dimension("discrete", cols, to_feature=to_feature, n_values=n_values)
+                )
+        return MixedSpace(dims, self.n_features)
+
+
+class GPSampler(BaseSampler):
+    """Gaussian-process Bayesian optimization (numpy/scipy only).
+
+    After ``n_startup_trials`` finished observations, the parameters that every COMPLETE trial
+    (own or inherited) declared with the same distribution are proposed jointly: a GP with a
+    Matern-5/2 ARD kernel and a noise term is fitted to the standardized values (negated when
+    maximizing) of those trials, and the next point maximizes log expected improvement inside
+    the current (narrowed) ranges. Other parameters, and every parameter before that, are
+    sampled uniformly at random.
+
+    - **Encoding.** Parameters live in the unit cube of their *declared* distribution (log
+      parameters in log space). Integer and stepped parameters are rounded onto their grid
+      before the kernel sees them; categorical ones are one-hot with one length scale per
+      parameter.
+    - **Narrowing.** Trials from earlier revisions keep informing the model from where they lie
+      in the declared cube; the acquisition is maximized only over the narrowed sub-box.
+    - **Warm start.** Inherited trials are observations like any other and count towards
+      ``n_startup_trials``.
+    - **PRUNED and FAIL trials** are left out of the model: a pruned trial's last intermediate
+      value is not an objective value, and a failure has none.
+    - **Parallel asks.** A RUNNING trial's point (its parameters, or this sampler's proposal
+      for it while the objective has not suggested them yet) enters the model as an observation
+      of the worst value seen so far (a pessimistic constant liar), so concurrent workers are
+      pushed apart. The hyperparameters are fitted on real observations only.
+    - **No repeats.** A point already evaluated or running is not proposed again while
+      anything else is found (in discrete spaces the acquisition often peaks on the incumbent).
+    - **Speed.** The hyperparameters are searched with restarts on the first fit and whenever
+      the data have doubled, and refined from the previous fit every ``n/20`` observations;
+      every ask conditions the GP on all observations. BLAS runs single-threaded during an ask
+      when threadpoolctl is installed.
+
+    Args:
+        seed: Seed of all randomness; a sequential run with the same seed makes the same
+            proposals.
+        n_startup_trials: COMPLETE observations (own or inherited) before the GP takes over; the
+            GP also needs at least two.
+        constant_liar: Whether RUNNING trials enter the model with the liar value.
+        deterministic_objective: Whether the objective returns the same value for the same
+            parameters; the noise variance is then fixed near zero instead of fitted.
+        n_candidates: Size of the Sobol' design scanned before local refinement.
+
+    Example:
+        >>> import hpo_lab
+        >>> sampler = GPSampler(seed=0, n_startup_trials=5)
+        >>> study = hpo_lab.create_study(sampler=sampler)
+        >>> study.optimize(lambda t: (t.suggest_float("x", -5, 5) - 1) ** 2, n_trials=15)
+        >>> study.best_value < 0.05
+        True
+    """
+
+    def __init__(
+        self,
+        seed: int | None = None,
+        n_startup_trials: int = 10,
+        *,
+        constant_liar: bool = True,
+        deterministic_objective: bool = False,
+        n_candidates: int = 512,
+    ) -> None:
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise TypeError(f"seed must be an int or None, but got seed={seed!r}")
+        if isinstance(n_startup_trials, bool) or not isinstance(n_startup_trials, int):
+            raise TypeError(
+                f"n_startup_trials must be an int, but got n_startup_trials={n_startup_trials!r}"
+            )
+        if n_startup_trials < 0:
+            raise ValueError(
+                f"n_startup_trials must be >= 0, but got n_startup_trials={n_startup_trials}"
+            )
+        if isinstance(n_candidates, bool) or not isinstance(n_candidates, int):
+            raise TypeError(f"n_candidates must be an int, but got n_candidates={n_candidates!r}")
+        if n_candidates < 1:
+            raise ValueError(f"n_candidates must be >= 1, but got n_candidates={n_candidates}")
+        self._seed = seed
+        self._n_startup_trials = n_startup_trials
+        self._constant_liar = bool(constant_liar)
+        # A deterministic objective gets the smallest noise the factorization tolerates, so
+        # that an evaluated point has no expected improvement left and is not proposed again.
+        self._fixed_noise = _DETERMINISTIC_NOISE if deterministic_objective else None
+        self._n_candidates = n_candidates
+        self._rng = np.random.default_rng(seed)
+        self._lock = threading.RLock()
+        # Declared relative space per asked trial id, handed from infer_... to sample_relative.
+        self._declared: dict[tuple[str, int], dict[str, Distribution]] = {}
+        # Per space: the last fitted hyperparameters and the encoded rows of observed trials.
+        # (A sampler object may serve several studies, hence the study name in the keys.)
+        self._fitted: dict[tuple[str, _SpaceKey], _Fit] = {}
+        self._rows: dict[_SpaceKey, dict[_TrialKey, tuple[dict[str, Any], np.ndarray]]] = {}
+        # Proposals whose trials are still running: (study, trial id) -> (space, feature row).
+        self._pending: dict[tuple[str, int], tuple[_SpaceKey, np.ndarray]] = {}
+
+    def reseed_rng(self, seed: int | None = None) -> None:
+        with self._lock:
+            self._rng = np.random.default_rng(seed)
+
+    # -- the sampler contract --------------------------------------------------------------------
+    def infer_relative_search_space(
+        self, view: StudyView, trial: FrozenTrial
+    ) -> dict[str, Distribution]:
+        complete = self._observations(view)
+        if len(complete) < max(self._n_startup_trials, 2):
+            return {}
+        space: dict[str, Distribution] | None = None
+        for t in complete:
+            if space is None:
+                space = {n: d for n, d in t.distributions.items() if not d.single()}
+            else:
+                space = {n: d for n, d in space.items() if t.distributions.get(n) == d}
+            if not space:
+                return {}
+        space = dict(sorted((space or {}).items()))
+        if space:
+            with self._lock:
+                self._declared[(view.study_name, trial.trial_id)] = space
+        return space
+
+    def sample_relative(
+        self, view: StudyView, trial: FrozenTrial, search_space: dict[str, Distribution]
+    ) -> dict[str, Any]:
+        if not search_space:
+            return {}
+        with self._lock:
+            declared = self._declared.pop((view.study_name, trial.trial_id), None)
+            if declared is None or set(declared) != set(search_space):
+                return {}
+            with _single_threaded_blas:
+                return self._propose(view, trial, declared, search_space)
+
+    def sample_independent(
+        self, view: StudyView, trial: FrozenTrial, name: str, distribution: Distribution
+    ) -> Any:
+        with self._lock:
+            u = float(self._rng.random())
+        return decode_unit(distribution, u)
+
+    def after_trial(
+        self, view: StudyView, trial: FrozenTrial, state: TrialState, value: float | None
+    ) -> None:
+        with self._lock:
+            self._pending.pop((view.study_name, trial.trial_id), None)
+            self._declared.pop((view.study_name, trial.trial_id), None)
+
+    # -- the model -----------------------------------------------------------------------------
+    @staticmethod
+    def _observations(view: StudyView) -> list[FrozenTrial]:
+        return [
+            t
+            for t in view.get_trials((TrialState.COMPLETE,))
+            if t.value is not None and math.isfinite(t.value)
+        ]
+
+    def _propose(
+        self,
+        view: StudyView,
+        trial: FrozenTrial,
+        declared: dict[str, Distribution],
+        effective: dict[str, Distribution],
+    ) -> dict[str, Any]:
+        from hpo_lab.samplers._gp._acquisition import LogEI
+        from hpo_lab.samplers._gp._gp import GPPosterior
+        from hpo_lab.samplers._gp._optimize import optimize_acquisition
+
+        key: _SpaceKey = tuple(declared.items())
+        layout = _Layout(declared)
+        rows = self._rows.setdefault(key, {})
+        observed = [t for t in self._observations(view) if all(n in t.params for n in declared)]
+        x_list = []
+        for t in observed:
+            tk = _trial_key(t)
+            cached = rows.get(tk)
+            if cached is not None and cached[0] == t.params:
+                row = cached[1]
+            else:
+                row = layout.encode(t.params)
+                rows[tk] = (t.params, row)
+            x_list.append(row)
+        x = np.array(x_list)
+        sign = -1.0 if view.direction == "maximize" else 1.0
+        values = sign * np.array([float(t.value) for t in observed])  # type: ignore[arg-type]
+        mean, sd = float(values.mean()), float(values.std())
+        y = (values - mean) / (sd if sd > 1e-12 else 1.0)
+
+        params = self._fit((view.study_name, key), x, y, layout.groups)
+
+        x_model, y_model = x, y
+        running = self._running_points(view, trial, key, layout)
+        if self._constant_liar and len(running):
+            x_model = np.vstack([x, running])
+            y_model = np.concatenate([y, np.full(len(running), y.max())])
+        gp = GPPosterior(x_model, y_model, layout.groups, params)
+        acq = LogEI(gp, best=float(y.min()))
+
+        box = layout.box(effective)
+        # The best observations, projected into the box, seed the local search.
+        best = np.argsort(y, kind="stable")[:3]
+        starts = np.array([layout.coordinates(observed[i].params, effective) for i in best])
+        z, _ = optimize_acquisition(
+            box, acq, acq.value_and_grad, self._rng, starts=starts,
+            n_candidates=self._n_candidates, exclude=np.vstack([x, running]),
+        )
+        proposal = {n: decode_unit(effective[n], float(z[j])) for j, n in enumerate(layout.names)}
+        self._pending[(view.study_name, trial.trial_id)] = (key, box.features(z[None, :])[0])
+        return proposal
+
+    def _fit(
+        self, key: tuple[str, _SpaceKey], x: np.ndarray, y: np.ndarray, groups: np.ndarray
+    ) -> KernelParams:
+        """Hyperparameters for ``key``: fitted afresh, refined, or reused (see below)."""
+        from hpo_lab.samplers._gp._gp import fit_kernel_params
+
+        n = len(y)
+        fit = self._fitted.get(key)
+        if fit is None:
+            params = fit_kernel_params(
+                x, y, groups, rng=self._rng, n_restarts=3,
+                fixed_noise=self._fixed_noise,
+            )
+            self._fitted[key] = _Fit(params, n, n)
+            return params
+        # One more observation barely moves the MAP hyperparameters once there are many, so they
+        # are refined (from the last fit) every n/20 observations, and searched again with
+        # restarts whenever the data have doubled since the last search. Between refits the
+        # posterior is still conditioned on every observation.
+        if n >= 2 * fit.n_searched:
+            params = fit_kernel_params(
+                x, y, groups, rng=self._rng, warm_start=fit.params, n_restarts=2,
+                fixed_noise=self._fixed_noise,
+            )
+            self._fitted[key] = _Fit(params, n, n)
+        elif n < fit.n_fitted or n - fit.n_fitted >= max(1, fit.n_fitted // 20):
+            params = fit_kernel_params(
+                x, y, groups, rng=self._rng, warm_start=fit.params, n_restarts=0,
+                fixed_noise=self._fixed_noise,
+            )
+            self._fitted[key] = _Fit(params, n, fit.n_searched)
+        else:
+            params = fit.params
+        return params
+
+    def _running_points(
+        self, view: StudyView, trial: FrozenTrial, key: _SpaceKey, layout: _Layout
+    ) -> np.ndarray:
+        running = view.get_trials((TrialState.RUNNING,), include_inherited=False)
+        study = view.study_name
+        live = {(study, t.trial_id) for t in running}
+        for stale in [k for k in self._pending if k[0] == study and k not in live]:
+            del self._pending[stale]
+        points = []
+        for t in running:
+            if t.trial_id == trial.trial_id:
+                continue
+            if all(t.distributions.get(n) == d for n, d in layout.declared.items()):
+                points.append(layout.encode(t.params))
+            else:
+                pending = self._pending.get((study, t.trial_id))
+                if pending is not None and pending[0] == key:
+                    points.append(pending[1])
+        return np.array(points).reshape(len(points), layout.n_features)

@@ -1,0 +1,53 @@
+"""Every built-in sampler runs through the shared contract suite."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hpo_lab.samplers import GPSampler, GridSampler, QMCSampler, RandomSampler, TPESampler
+from hpo_lab.testing.pytest_samplers import SamplerContractTests, SamplerFactory
+
+# Adding a sampler to the contract is one line here.
+FACTORIES: dict[str, SamplerFactory] = {
+    "gp": lambda seed: GPSampler(seed=seed),
+    "random": lambda seed: RandomSampler(seed=seed),
+    "grid": lambda seed: GridSampler(seed=seed),
+    "grid_small": lambda seed: GridSampler(seed=seed, n_points=2, max_enumerated=3),
+    "qmc_sobol": lambda seed: QMCSampler(qmc_type="sobol", seed=seed),
+    "qmc_halton": lambda seed: QMCSampler(qmc_type="halton", seed=seed),
+    "tpe": lambda seed: TPESampler(seed=seed),
+    "tpe_univariate": lambda seed: TPESampler(seed=seed, multivariate=False),
+    "tpe_fast": lambda seed: TPESampler(seed=seed, n_startup_trials=2),
+    "gp_fast": lambda seed: GPSampler(seed=seed, n_startup_trials=2),
+}
+
+
+class TestSamplerContract(SamplerContractTests):
+    @pytest.fixture(params=sorted(FACTORIES))
+    def sampler_factory(self, request: pytest.FixtureRequest) -> SamplerFactory:
+        return FACTORIES[request.param]
+
+
+def test_every_sampler_collected_the_contract() -> None:
+    contract = [n for n in dir(SamplerContractTests) if n.startswith("test_")]
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+         f"{__file__}::TestSamplerContract"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[2],
+    ).stdout
+    collected: dict[str, set[str]] = {key: set() for key in FACTORIES}
+    for m in re.finditer(r"::(test_\w+)\[([^\]]*)\]", out):
+        for part in m.group(2).split("-"):
+            if part in collected:
+                collected[part].add(m.group(1))
+    assert len(contract) >= 10
+    for key, tests in collected.items():
+        assert tests == set(contract), f"{key}: missing {set(contract) - tests}"

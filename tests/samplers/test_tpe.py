@@ -1,0 +1,339 @@
+"""TPESampler behaviour: start-up, convergence, liar, narrowing, warm start, states, modes."""
+
+from __future__ import annotations
+
+import statistics
+import threading
+from typing import Any
+
+import numpy as np
+import pytest
+
+import hpo_lab
+from hpo_lab.samplers import RandomSampler
+from hpo_lab.samplers._tpe import TPESampler
+from hpo_lab.study._study import Study
+from hpo_lab.trial._state import TrialState
+from hpo_lab.trial._trial import Trial
+
+MODES = [pytest.param(False, id="univariate"), pytest.param(True, id="multivariate")]
+
+
+def _quadratic(trial: Trial) -> float:
+    x = trial.suggest_float("x", -5.0, 5.0)
+    y = trial.suggest_float("y", -5.0, 5.0)
+    return (x - 1.0) ** 2 + (y + 2.0) ** 2
+
+
+def _enqueue_and_tell(study: Study, points: list[tuple[dict[str, Any], float | None]]) -> None:
+    """Finished trials at fixed points: ``None`` as value means FAIL."""
+    for params, value in points:
+        study.enqueue_trial(params)
+        trial = study.ask()
+        trial.suggest_float("x", 0.0, 1.0)
+        if value is None:
+            study.tell(trial, state=TrialState.FAIL)
+        else:
+            study.tell(trial, value)
+
+
+def _history(n: int, seed: int = 0) -> list[tuple[dict[str, Any], float | None]]:
+    xs = np.random.default_rng(seed).random(n)
+    return [({"x": float(x)}, float((x - 0.3) ** 2)) for x in xs]
+
+
+def _next_x(study: Study) -> float:
+    trial = study.ask()
+    x = trial.suggest_float("x", 0.0, 1.0)
+    study.tell(trial, (x - 0.3) ** 2)
+    return x
+
+
+@pytest.mark.parametrize("multivariate", MODES)
+def test_startup_trials_ignore_the_values(multivariate: bool) -> None:
+    # Until n_startup_trials observations exist, proposals do not depend on the objective.
+    runs = []
+    for sign in (1.0, -1.0):
+        study = hpo_lab.create_study(
+            sampler=TPESampler(seed=3, n_startup_trials=8, multivariate=multivariate)
+        )
+        study.optimize(lambda t, s=sign: s * _quadratic(t), n_trials=14)  # type: ignore[misc]
+        runs.append([(t.params["x"], t.params["y"]) for t in study.trials])
+    assert runs[0][:8] == runs[1][:8]
+    assert runs[0][8:] != runs[1][8:]
+    xs = np.array([p[0] for p in runs[0][:8]])
+    assert np.all((xs >= -5) & (xs <= 5))
+
+
+@pytest.mark.parametrize("multivariate", MODES)
+def test_concentrates_near_the_optimum(multivariate: bool) -> None:
+    errors = {}
+    for name, sampler in (
+        ("tpe", TPESampler(seed=0, multivariate=multivariate)),
+        ("random", RandomSampler(seed=0)),
+    ):
+        study = hpo_lab.create_study(sampler=sampler)
+        study.optimize(_quadratic, n_trials=60)
+        late = study.trials[40:]
+        errors[name] = statistics.median(
+            abs(t.params["x"] - 1.0) + abs(t.params["y"] + 2.0) for t in late
+        )
+    assert errors["tpe"] < 0.4 * errors["random"]
+    assert errors["tpe"] < 2.5
+
+
+def test_maximize_follows_the_direction() -> None:
+    study = hpo_lab.create_study(direction="maximize", sampler=TPESampler(seed=1))
+    study.optimize(lambda t: -_quadratic(t), n_trials=50)
+    assert abs(study.best_params["x"] - 1.0) < 1.0
+    late = [abs(t.params["x"] - 1.0) for t in study.trials[30:]]
+    assert statistics.median(late) < 1.5
+
+
+@pytest.mark.parametrize("multivariate", MODES)
+def test_constant_liar_spreads_parallel_asks(multivariate: bool) -> None:
+    def spread(seed: int, constant_liar: bool) -> float:
+        study = hpo_lab.create_study(
+            sampler=TPESampler(seed=seed, multivariate=multivariate, constant_liar=constant_liar)
+        )
+        study.optimize(_quadratic, n_trials=30)
+        # Eight workers ask before any of them reports.
+        pending = []
+        for _ in range(8):
+            trial = study.ask()
+            pending.append((trial.suggest_float("x", -5, 5), trial.suggest_float("y", -5, 5)))
+        points = np.array(pending)
+        d = np.sqrt(((points[:, None, :] - points[None, :, :]) ** 2).sum(axis=2))
+        # The closest pair: without the liar, workers propose (nearly) the same point.
+        return float(d[np.triu_indices(8, 1)].min())
+
+    with_liar = sum(spread(seed, True) for seed in range(4))
+    without = sum(spread(seed, False) for seed in range(4))
+    assert with_liar > 2.0 * without
+
+
+def test_liar_never_counts_the_trial_being_sampled() -> None:
+    study = hpo_lab.create_study(sampler=TPESampler(seed=0, n_startup_trials=3))
+    study.optimize(_quadratic, n_trials=5)
+    trial = study.ask()
+    # The trial's own first value is known to the store while its second is sampled.
+    trial.suggest_float("x", -5, 5)
+    trial.suggest_float("y", -5, 5)
+    study.tell(trial, 0.0)
+    assert study.trials[-1].state == TrialState.COMPLETE
+
+
+@pytest.mark.parametrize("multivariate", MODES)
+def test_narrowing_is_respected_and_uses_earlier_observations(multivariate: bool) -> None:
+    def objective(trial: Trial) -> float:
+        x = trial.suggest_float("x", 0.0, 10.0)
+        k = trial.suggest_int("k", 0, 20)
+        c = trial.suggest_categorical("c", ["a", "b", "c"])
+        return (x - 2.0) ** 2 + (k - 3) ** 2 + (c != "a") * 5.0
+
+    x_medians, k_medians = [], []
+    for seed in range(3):
+        study = hpo_lab.create_study(sampler=TPESampler(seed=seed, multivariate=multivariate))
+        study.optimize(objective, n_trials=40)
+        revision = study.narrow(x=(4.0, 10.0), k=(6, 20), c=["b", "c"])
+        study.optimize(objective, n_trials=15)
+        later = [t for t in study.trials if t.revision == revision.number]
+        assert len(later) == 15
+        for t in later:
+            assert 4.0 <= t.params["x"] <= 10.0
+            assert 6 <= t.params["k"] <= 20
+            assert t.params["c"] in ("b", "c")
+        x_medians.append(statistics.median(t.params["x"] for t in later))
+        k_medians.append(statistics.median(t.params["k"] for t in later))
+    # The earlier trials (and the new ones) say "low is better": proposals crowd the lower
+    # edges, where uniform sampling would give medians near 7 and 13.
+    assert statistics.mean(x_medians) < 5.5
+    assert statistics.mean(k_medians) < 9.5
+
+
+def test_inherited_trials_are_observations_from_the_first_trial() -> None:
+    points = _history(15)
+    parent = hpo_lab.create_study(sampler=RandomSampler(seed=0))
+    _enqueue_and_tell(parent, points)
+    child = hpo_lab.create_study(sampler=TPESampler(seed=9), warm_start_from=parent)
+    assert len(child.inherited_trials) == 15
+    # The same observations as own trials (weights are flat below 25 observations).
+    own = hpo_lab.create_study(sampler=TPESampler(seed=9))
+    _enqueue_and_tell(own, points)
+    assert [_next_x(child) for _ in range(3)] == [_next_x(own) for _ in range(3)]
+    # A cold study is still starting up and ignores the values.
+    cold = hpo_lab.create_study(sampler=TPESampler(seed=9))
+    assert _next_x(cold) != _next_x(hpo_lab.create_study(sampler=TPESampler(seed=9),
+                                                         warm_start_from=parent))
+
+
+def test_warm_start_shapes_the_first_proposals() -> None:
+    parent = hpo_lab.create_study(sampler=TPESampler(seed=0))
+    parent.optimize(_quadratic, n_trials=50)
+    warm = hpo_lab.create_study(sampler=TPESampler(seed=1), warm_start_from=parent)
+    cold = hpo_lab.create_study(sampler=TPESampler(seed=1))
+    warm.optimize(_quadratic, n_trials=8)
+    cold.optimize(_quadratic, n_trials=8)
+    warm_values = [float(t.value or 0.0) for t in warm.trials]
+    cold_values = [float(t.value or 0.0) for t in cold.trials]
+    assert statistics.median(warm_values) < 0.3 * statistics.median(cold_values)
+
+
+def test_failed_trials_are_ignored() -> None:
+    points = _history(20, seed=1)
+    with_failures = points[:10] + [({"x": 0.95}, None)] * 12 + points[10:]
+    a = hpo_lab.create_study(sampler=TPESampler(seed=4))
+    _enqueue_and_tell(a, points)
+    b = hpo_lab.create_study(sampler=TPESampler(seed=4))
+    _enqueue_and_tell(b, with_failures)
+    assert [_next_x(a) for _ in range(3)] == [_next_x(b) for _ in range(3)]
+
+
+def test_failed_trials_do_not_end_the_startup() -> None:
+    points = [({"x": 0.1}, None)] * 20 + _history(5)
+    study = hpo_lab.create_study(sampler=TPESampler(seed=4, n_startup_trials=10))
+    _enqueue_and_tell(study, points)
+    fresh = hpo_lab.create_study(sampler=TPESampler(seed=4, n_startup_trials=10))
+    # Still random: the same draws as a study with no history at all.
+    assert _next_x(study) == _next_x(fresh)
+
+
+def test_pruned_trials_rank_by_their_last_step_then_value() -> None:
+    study = hpo_lab.create_study(sampler=TPESampler(seed=0, n_startup_trials=5))
+    rng = np.random.default_rng(0)
+    for i in range(30):
+        deep = i % 2 == 0
+        x = 0.2 + 0.02 * rng.standard_normal() if deep else 0.8 + 0.02 * rng.standard_normal()
+        study.enqueue_trial({"x": float(np.clip(x, 0, 1))})
+        trial = study.ask()
+        trial.suggest_float("x", 0.0, 1.0)
+        # Trials near 0.2 went further (step 10) with worse values than those near 0.8 (step 1).
+        for step in range(11 if deep else 2):
+            trial.report(5.0 if deep else 0.1, step)
+        study.tell(trial, state=TrialState.PRUNED)
+    xs = []
+    for _ in range(10):
+        trial = study.ask()
+        xs.append(trial.suggest_float("x", 0.0, 1.0))
+        study.tell(trial, state=TrialState.PRUNED)
+    assert statistics.median(xs) < 0.5
+
+
+def test_complete_trials_outrank_pruned_ones() -> None:
+    study = hpo_lab.create_study(sampler=TPESampler(seed=0, n_startup_trials=5))
+    rng = np.random.default_rng(1)
+    for i in range(30):
+        complete = i % 3 == 0
+        x = (0.7 if complete else 0.2) + 0.02 * rng.standard_normal()
+        study.enqueue_trial({"x": float(np.clip(x, 0, 1))})
+        trial = study.ask()
+        trial.suggest_float("x", 0.0, 1.0)
+        if complete:
+            study.tell(trial, 10.0)
+        else:
+            trial.report(-10.0, 0)
+            study.tell(trial, state=TrialState.PRUNED)
+    xs = [_next_x(study) for _ in range(8)]
+    assert statistics.median(xs) > 0.5
+
+
+@pytest.mark.parametrize("multivariate", MODES)
+def test_conditional_space_learns_inside_each_branch(multivariate: bool) -> None:
+    def objective(trial: Trial) -> float:
+        kind = trial.suggest_categorical("kind", ["a", "b"])
+        if kind == "a":
+            return (trial.suggest_float("ya", 0.0, 1.0) - 0.8) ** 2
+        return 0.5 + trial.suggest_float("yb", 0.0, 1.0)
+
+    study = hpo_lab.create_study(sampler=TPESampler(seed=0, multivariate=multivariate))
+    study.optimize(objective, n_trials=60)
+    late = study.trials[30:]
+    kinds = [t.params["kind"] for t in late]
+    assert kinds.count("a") > 0.7 * len(kinds)
+    ya = [t.params["ya"] for t in late if "ya" in t.params]
+    assert statistics.median(abs(y - 0.8) for y in ya) < 0.15
+
+
+@pytest.mark.parametrize("multivariate", MODES)
+def test_mixed_space_same_seed_same_proposals(multivariate: bool) -> None:
+    def objective(trial: Trial) -> float:
+        lr = trial.suggest_float("lr", 1e-5, 1e-1, log=True)
+        n = trial.suggest_int("n", 1, 1024, log=True)
+        s = trial.suggest_float("s", 0.0, 1.0, step=0.1)
+        act = trial.suggest_categorical("act", ["relu", "tanh", None])
+        return abs(np.log10(lr) + 3) + abs(np.log2(n) - 5) + s + (act != "tanh")
+
+    runs = []
+    for _ in range(2):
+        study = hpo_lab.create_study(sampler=TPESampler(seed=11, multivariate=multivariate))
+        study.optimize(objective, n_trials=30)
+        runs.append([t.params for t in study.trials])
+    assert runs[0] == runs[1]
+    late = runs[0][15:]
+    assert sum(p["act"] == "tanh" for p in late) >= 8
+    assert statistics.median(abs(np.log2(p["n"]) - 5) for p in late) < 2.5
+
+
+def test_multivariate_models_the_joint_structure() -> None:
+    # A narrow diagonal valley: the joint model should find it at least as well.
+    def valley(trial: Trial) -> float:
+        x = trial.suggest_float("x", -1.0, 1.0)
+        y = trial.suggest_float("y", -1.0, 1.0)
+        return 100 * (x - y) ** 2 + 0.1 * (x + y - 1.0) ** 2
+
+    relative = []
+    for seed in range(3):
+        study = hpo_lab.create_study(sampler=TPESampler(seed=seed, multivariate=True))
+        study.optimize(valley, n_trials=40)
+        # In multivariate mode the parameters come from the joint (relative) proposal.
+        relative.append(study.best_value)
+    assert statistics.median(relative) < 0.5
+
+
+def test_threaded_asks_and_reseed() -> None:
+    sampler = TPESampler(seed=0, n_startup_trials=3)
+    study = hpo_lab.create_study(sampler=sampler)
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            for _ in range(8):
+                trial = study.ask()
+                study.tell(trial, _quadratic(trial))
+        except BaseException as exc:  # reported in the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert len(study.get_trials(states=(TrialState.COMPLETE,))) == 24
+    sampler.reseed_rng(7)
+    first = study.ask()
+    sampler.reseed_rng(7)
+    second = study.ask()
+    assert first.suggest_float("x", -5, 5) == second.suggest_float("x", -5, 5)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n_startup_trials": -1}, "n_startup_trials must be an integer >= 0"),
+        ({"n_ei_candidates": 0}, "n_ei_candidates must be an integer >= 1"),
+        ({"n_ei_candidates": 2.5}, "n_ei_candidates"),
+        ({"prior_weight": 0.0}, "prior_weight must be finite and > 0"),
+    ],
+)
+def test_bad_arguments_raise(kwargs: dict[str, Any], match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        TPESampler(**kwargs)
+
+
+def test_bad_weights_function_raises() -> None:
+    sampler = TPESampler(seed=0, n_startup_trials=2, weights=lambda n: np.ones(n + 1))
+    study = hpo_lab.create_study(sampler=sampler)
+    study.optimize(_quadratic, n_trials=2)
+    with pytest.raises(ValueError, match="weights"):
+        study.optimize(_quadratic, n_trials=1)
