@@ -484,8 +484,11 @@ class Study:
         return key, self._lineage
 
     # -- ask / tell --------------------------------------------------------------------------------
-    def ask(self) -> Trial:
+    def ask(self, *, worker: str | None = None) -> Trial:
         """Start a trial (an enqueued one first) and return it.
+
+        ``worker`` labels who evaluates the trial (the timeline plot draws one lane per label);
+        by default, this process and thread.
 
         Example:
             >>> import hpo_lab
@@ -497,7 +500,8 @@ class Study:
         """
         # Re-read the revisions: another Study object or process may have narrowed the space.
         revision = self._refresh_revisions()[-1].number
-        worker = _worker_label()
+        if worker is None:
+            worker = _worker_label()
         frozen = self._storage.pop_waiting_trial(self._study_id, worker=worker, revision=revision)
         if frozen is None:
             frozen = self._storage.create_new_trial(
@@ -720,7 +724,9 @@ class Study:
 
         An exception from the objective marks the trial FAIL with its traceback; it then
         propagates unless its type is in ``catch``. Ctrl-C marks the running trial FAIL
-        (interrupted) and propagates. ``n_jobs`` other than 1 is for background runs.
+        (interrupted) and propagates. With ``n_jobs`` other than 1 (``-1``: one per core) the
+        trials run on that many threads through the background runner's loop
+        (:func:`hpo_lab.execution.run_sync`), which this call waits for.
 
         Example:
             >>> import hpo_lab
@@ -736,9 +742,20 @@ class Study:
         if timeout is not None and not timeout > 0:
             raise ValueError(f"timeout must be > 0 seconds or None, but got {timeout!r}")
         if n_jobs != 1:
-            raise ValueError(
-                f"optimize() runs in the calling thread (n_jobs=1), but got n_jobs={n_jobs}"
+            # Several trials at once: the same runner loop as study.start(), waited for here.
+            from hpo_lab.execution import run_sync
+
+            run_sync(
+                self,
+                objective,
+                n_trials=n_trials,
+                timeout=timeout,
+                n_jobs=n_jobs,
+                catch=catch,
+                callbacks=callbacks,
+                gc_after_trial=gc_after_trial,
             )
+            return
         if not callable(objective):
             raise TypeError(f"objective must be callable, but got {objective!r}")
         catch_types = _as_exception_tuple(catch)

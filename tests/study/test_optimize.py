@@ -48,7 +48,7 @@ def test_timeout_stops_the_loop() -> None:
         ({"n_trials": 2.5}, "n_trials=|but got 2.5"),
         ({"n_trials": True}, "but got True"),
         ({"timeout": 0}, "timeout must be > 0 seconds or None, but got 0"),
-        ({"n_jobs": 2}, "n_jobs=2"),
+        ({"n_jobs": 0}, "n_jobs must be an int >= 1 .* but got n_jobs=0"),
     ],
 )
 def test_argument_errors(kwargs: dict[str, Any], message: str) -> None:
@@ -281,3 +281,13 @@ def test_a_trial_marked_stale_elsewhere_does_not_stop_optimize(
     assert "finished elsewhere" in caplog.text
     checker.close()
     owner.close()
+
+
+def test_n_jobs_runs_trials_on_threads_through_the_runner() -> None:
+    study = hpo_lab.create_study(sampler=hpo_lab.samplers.RandomSampler(seed=0))
+    study.optimize(_x, n_trials=12, n_jobs=2)
+    assert len(study.trials) == 12
+    assert all(t.state == TrialState.COMPLETE for t in study.trials)
+    assert study.run is None  # the synchronous form leaves no live run behind
+    lanes = {t.worker for t in study.trials}
+    assert len(lanes) == 2, lanes

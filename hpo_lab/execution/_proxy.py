@@ -1,0 +1,415 @@
+"""The trial an objective receives in a worker process, and the channels back to the runner.
+
+In a worker process (loky) or a Dask worker the real :class:`~hpo_lab.trial.Trial` stays with
+the runner, the only writer of the run's results. The objective gets a :class:`TrialProxy`:
+``suggest_*`` and ``should_prune`` send a request and block for the runner's answer, ``report``
+and ``set_user_attr`` are one-way messages. Messages on one channel arrive in the order they
+were sent, so a ``should_prune`` is always answered after the reports that precede it.
+
+Wire format (plain tuples/lists of JSON-compatible values, so Dask queues can carry them)::
+
+    ["call" | "send", trial_number, method, args, kwargs]   worker -> runner
+    ["ok", value] | ["err", exception_type, message] | ["gone", message]   runner -> worker
+"""
+
+from __future__ import annotations
+
+import json
+import numbers
+import os
+import threading
+import traceback
+import uuid
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from hpo_lab.exceptions import TrialPruned
+
+__all__ = [
+    "Channel",
+    "DaskChannel",
+    "RemoteJob",
+    "SocketChannel",
+    "TrialAbandonedError",
+    "TrialProxy",
+    "run_remote_trial",
+]
+
+# The exceptions a runner may send back by name; anything else arrives as a RuntimeError.
+_REMOTE_ERRORS: dict[str, type[Exception]] = {
+    "ValueError": ValueError,
+    "TypeError": TypeError,
+    "KeyError": KeyError,
+    "RuntimeError": RuntimeError,
+}
+
+
+class TrialAbandonedError(RuntimeError):
+    """The runner no longer waits for this trial (it timed out, was cancelled or the run ended)."""
+
+
+class Channel(Protocol):
+    """What a proxy needs from its way back to the runner."""
+
+    def request(self, message: list[Any]) -> list[Any]:
+        """Send ``message`` and block for the answer."""
+
+    def send(self, message: list[Any]) -> None:
+        """Send ``message`` without waiting."""
+
+
+# One connection per worker process and runner address: a worker runs one trial at a time, so
+# requests and answers on it never interleave.
+_connections: dict[str, Any] = {}
+_connections_lock = threading.Lock()
+_dask_queues: dict[str, Any] = {}
+_process_token = uuid.uuid4().hex[:12]  # unique per process, across hosts
+
+
+class SocketChannel:
+    """A channel over a local socket (``multiprocessing.connection``), for loky workers.
+
+    Only the address and the key travel to the worker; it connects on first use.
+
+    Example:
+        >>> ch = SocketChannel("/tmp/nowhere.sock", b"key")
+        >>> ch.address
+        '/tmp/nowhere.sock'
+    """
+
+    def __init__(self, address: str, authkey: bytes) -> None:
+        self.address = address
+        self.authkey = authkey
+
+    def _connection(self) -> Any:
+        from multiprocessing.connection import Client
+
+        with _connections_lock:
+            conn = _connections.get(self.address)
+            if conn is None:
+                try:
+                    conn = Client(self.address, family="AF_UNIX", authkey=self.authkey)
+                except OSError as exc:
+                    raise TrialAbandonedError(
+                        f"the runner at {self.address} cannot be reached ({exc})"
+                    ) from None
+                # A worker serves one run at a time; connections to earlier runners are dead.
+                for old in _connections.values():
+                    try:
+                        old.close()
+                    except OSError:
+                        pass
+                _connections.clear()
+                _connections[self.address] = conn
+            return conn
+
+    def _drop(self) -> None:
+        with _connections_lock:
+            _connections.pop(self.address, None)
+
+    def request(self, message: list[Any]) -> list[Any]:
+        conn = self._connection()
+        try:
+            conn.send(message)
+            reply: list[Any] = conn.recv()
+        except (EOFError, OSError) as exc:
+            self._drop()
+            raise TrialAbandonedError(f"the runner went away ({exc!r})") from None
+        return reply
+
+    def send(self, message: list[Any]) -> None:
+        conn = self._connection()
+        try:
+            conn.send(message)
+        except OSError as exc:
+            self._drop()
+            raise TrialAbandonedError(f"the runner went away ({exc!r})") from None
+
+
+class DaskChannel:
+    """A channel over ``distributed.Queue`` objects (Dask's Pub/Sub is gone).
+
+    Requests go to one queue the runner reads; each trial attempt gets its own answer queue,
+    named in its requests. Messages travel as JSON text (queues carry msgpack-able data only).
+
+    Example:
+        >>> DaskChannel("hpo-run-1-requests").request_queue
+        'hpo-run-1-requests'
+    """
+
+    def __init__(self, request_queue: str) -> None:
+        self.request_queue = request_queue
+
+    def _queue(self, name: str) -> Any:
+        # Queue handles are kept per worker process: creating one is a scheduler round trip.
+        queue = _dask_queues.get(name)
+        if queue is None:
+            import distributed
+
+            make_queue: Any = distributed.Queue
+            queue = make_queue(name, client=distributed.get_client())
+            _dask_queues[name] = queue
+        return queue
+
+    def _reply_queue_name(self) -> str:
+        # One answer queue per worker thread: a thread runs one trial at a time, so answers
+        # cannot cross, and the handle (and the runner's) is reused from trial to trial.
+        return (
+            f"{self.request_queue}-reply-{_process_token}-{os.getpid()}-{threading.get_ident()}"
+        )
+
+    def request(self, message: list[Any]) -> list[Any]:
+        reply_name = self._reply_queue_name()
+        reply_queue = self._queue(reply_name)
+        self._queue(self.request_queue).put(json.dumps([*message, reply_name]))
+        reply: list[Any] = json.loads(reply_queue.get())
+        return reply
+
+    def send(self, message: list[Any]) -> None:
+        self._queue(self.request_queue).put(json.dumps([*message, None]))
+
+
+@dataclass(frozen=True)
+class RemoteJob:
+    """What a worker needs to evaluate one trial: identity, channel, limits."""
+
+    number: int
+    trial_id: int
+    params: dict[str, Any]
+    channel: Any
+    thread_limit: int | None = None
+    handshake: bool = False
+    parent_pid: int | None = None
+
+
+_watchdog_started = False
+
+
+def _watch_parent(parent_pid: int) -> None:
+    """Exit this worker when the process that started it is gone.
+
+    A runner killed with SIGKILL cannot stop its workers; without this they would wait for
+    work forever (and keep the dead runner's pipes open).
+    """
+    global _watchdog_started
+    if _watchdog_started:
+        return
+    _watchdog_started = True
+
+    def watch() -> None:
+        import time
+
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="hpo-parent-watchdog", daemon=True).start()
+
+
+def _raise_reply(reply: list[Any]) -> Any:
+    kind = reply[0]
+    if kind == "ok":
+        return reply[1]
+    if kind == "gone":
+        raise TrialAbandonedError(str(reply[1]))
+    error = _REMOTE_ERRORS.get(str(reply[1]), RuntimeError)
+    raise error(str(reply[2]))
+
+
+class TrialProxy:
+    """A stand-in for :class:`~hpo_lab.trial.Trial` inside a worker process.
+
+    Same suggestion, report and pruning methods; each forwards to the runner that owns the
+    real trial. ``study`` is not available in a worker.
+
+    Example:
+        >>> class Echo:  # a channel that answers every suggestion with the lower bound
+        ...     def request(self, message):
+        ...         is_suggest = message[2].startswith("suggest")
+        ...         return ["ok", message[3][1] if is_suggest else False]
+        ...     def send(self, message):
+        ...         pass
+        >>> proxy = TrialProxy(RemoteJob(number=3, trial_id=3, params={}, channel=Echo()))
+        >>> proxy.suggest_int("k", 2, 9), proxy.params, proxy.should_prune()
+        (2, {'k': 2}, False)
+    """
+
+    def __init__(self, job: RemoteJob) -> None:
+        self._job = job
+        self._channel: Channel = job.channel
+        self._params: dict[str, Any] = dict(job.params)
+        self._user_attrs: dict[str, Any] = {}
+        self._steps: set[int] = set()
+        self._unsynced = False  # one-way messages sent since the last answered request
+
+    @property
+    def number(self) -> int:
+        """The trial's number in its study."""
+        return self._job.number
+
+    @property
+    def trial_id(self) -> int:
+        """The store's id of the trial."""
+        return self._job.trial_id
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """Parameters suggested so far."""
+        return dict(self._params)
+
+    @property
+    def user_attrs(self) -> dict[str, Any]:
+        """Attributes set from this worker with :meth:`set_user_attr`."""
+        return dict(self._user_attrs)
+
+    @property
+    def study(self) -> Any:
+        """Not available in a worker process."""
+        raise AttributeError(
+            "trial.study is not available in a worker process: only the runner holds the study"
+        )
+
+    def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        reply = self._channel.request(["call", self._job.number, method, list(args), kwargs])
+        self._unsynced = False
+        return _raise_reply(reply)
+
+    def _send(self, method: str, *args: Any) -> None:
+        self._channel.send(["send", self._job.number, method, list(args), {}])
+        self._unsynced = True
+
+    def _flush(self) -> None:
+        """Block until the runner has handled every one-way message sent so far.
+
+        The result travels on another path (the pool's result pipe or Dask), which may
+        overtake the channel: without this, a last ``report`` could land after the trial
+        was told and be lost.
+        """
+        if self._unsynced:
+            self._call("_sync")
+
+    def _suggest(self, method: str, name: str, *args: Any, **kwargs: Any) -> Any:
+        # Asked even when known: the runner checks that the declared range did not change.
+        value = self._call(method, name, *args, **kwargs)
+        self._params[name] = value
+        return value
+
+    def suggest_float(
+        self, name: str, low: float, high: float, *, step: float | None = None, log: bool = False
+    ) -> float:
+        """Suggest a float in ``[low, high]`` (asks the runner)."""
+        return float(self._suggest("suggest_float", name, low, high, step=step, log=log))
+
+    def suggest_int(
+        self, name: str, low: int, high: int, *, step: int = 1, log: bool = False
+    ) -> int:
+        """Suggest an integer in ``[low, high]`` (asks the runner)."""
+        return int(self._suggest("suggest_int", name, low, high, step=step, log=log))
+
+    def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
+        """Suggest one of ``choices`` (asks the runner)."""
+        return self._suggest("suggest_categorical", name, list(choices))
+
+    def suggest_uniform(self, name: str, low: float, high: float) -> float:
+        """Old Optuna spelling of ``suggest_float(name, low, high)``."""
+        return self.suggest_float(name, low, high)
+
+    def suggest_loguniform(self, name: str, low: float, high: float) -> float:
+        """Old Optuna spelling of ``suggest_float(name, low, high, log=True)``."""
+        return self.suggest_float(name, low, high, log=True)
+
+    def suggest_discrete_uniform(self, name: str, low: float, high: float, q: float) -> float:
+        """Old Optuna spelling of ``suggest_float(name, low, high, step=q)``."""
+        return self.suggest_float(name, low, high, step=q)
+
+    def report(self, value: float, step: int) -> None:
+        """Record an intermediate value; one-way (the runner stores it)."""
+        if isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 0:
+            raise ValueError(f"step must be a non-negative int, but got step={step!r}")
+        if isinstance(value, (bool, str)) or value is None:
+            raise TypeError(f"report takes a number, but got {value!r}")
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            raise TypeError(f"report takes a number, but got {value!r}") from None
+        if int(step) in self._steps:
+            warnings.warn(
+                f"trial {self.number} already reported step {int(step)}; the new value "
+                f"{v} is ignored",
+                UserWarning,
+                stacklevel=2,
+            )
+            return
+        self._steps.add(int(step))
+        self._send("report", v, int(step))
+
+    def should_prune(self) -> bool:
+        """Whether the study's pruner says to stop now (asks the runner)."""
+        return bool(self._call("should_prune"))
+
+    def set_user_attr(self, key: str, value: Any) -> None:
+        """Store a JSON-serialisable value with the trial; forwarded to the runner."""
+        if not isinstance(key, str):
+            raise TypeError(f"user attribute keys must be str, but got {key!r}")
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"user attribute {key!r} must be JSON-serialisable, but got {value!r}"
+            ) from None
+        self._user_attrs[key] = value
+        self._send("set_user_attr", key, value)
+
+    def __repr__(self) -> str:
+        return f"TrialProxy(number={self.number}, params={self._params!r})"
+
+
+def run_remote_trial(objective: Any, job: RemoteJob) -> tuple[Any, ...]:
+    """Evaluate ``objective`` on a proxy in a worker; return the outcome as a plain tuple.
+
+    ``("value", v)``, ``("pruned",)``, ``("error", pickled_exception_or_None, traceback_text,
+    type_name)`` or ``("abandoned",)``. Exceptions are caught here so that only a dying process
+    (not a raising objective) ever breaks a pool.
+    """
+    if job.parent_pid is not None:
+        _watch_parent(job.parent_pid)
+    if job.thread_limit is not None:
+        from hpo_lab.execution._limits import apply_thread_limits
+
+        apply_thread_limits(job.thread_limit)
+    proxy = TrialProxy(job)
+    try:
+        if job.handshake and not proxy._call("_start", os.getpid()):
+            return ("abandoned",)
+        try:
+            value = objective(proxy)
+        finally:
+            proxy._flush()
+    except TrialPruned:
+        return ("pruned",)
+    except TrialAbandonedError:
+        return ("abandoned",)
+    except BaseException as exc:
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        pickled: bytes | None
+        try:
+            import cloudpickle
+
+            pickled = cloudpickle.dumps(exc)
+        except Exception:
+            pickled = None
+        return ("error", pickled, text, type(exc).__name__)
+    return ("value", _portable(value))
+
+
+def _portable(value: Any) -> Any:
+    # Return values travel back by pickle; numbers become floats so nothing unpicklable
+    # (a tensor, a lazy array) breaks the pool. Anything else is kept for tell() to judge.
+    if isinstance(value, (bool, str, type(None), tuple, list)):
+        return value
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return repr(value)

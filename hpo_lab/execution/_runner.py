@@ -1,0 +1,538 @@
+"""The runner thread: ask -> evaluate on an executor -> tell, and nothing else writes results.
+
+One runner per :class:`~hpo_lab.execution.Run`. It asks trials (so the sampler sees every
+RUNNING trial when it proposes the next one), hands them to the executor, answers the
+requests of trial proxies, enforces budgets and per-trial timeouts, and tells every outcome.
+Executors and the :class:`Run` handle talk to it through one inbox queue, so its state needs
+no locks beyond the handle's.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from hpo_lab.execution._base import BaseExecutor, Outcome
+from hpo_lab.execution._exit import ensure_exit_hook_last, register_live, unregister_live
+from hpo_lab.execution._run import TRIAL_STARTED, Run, RunStatus
+from hpo_lab.study._events import TRIAL_FINISHED, TRIAL_REPORTED, Event
+from hpo_lab.trial._state import FailReason, TrialState
+
+if TYPE_CHECKING:
+    from hpo_lab.study._study import Study
+    from hpo_lab.trial._frozen import FrozenTrial
+    from hpo_lab.trial._trial import Trial
+
+__all__ = ["run_sync", "start_run"]
+
+_logger = logging.getLogger("hpo_lab")
+
+# What a proxy may ask of the real trial.
+_PROXY_METHODS = frozenset(
+    {"suggest_float", "suggest_int", "suggest_categorical", "report", "should_prune",
+     "set_user_attr"}
+)
+
+_start_lock = threading.Lock()
+
+
+@dataclass
+class _Flight:
+    trial: Trial
+    deadline: float | None
+    announced: bool = False
+    slot: int = 0
+
+
+def _check_n_trials(n_trials: Any) -> int | None:
+    if n_trials is None:
+        return None
+    if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 0:
+        raise ValueError(
+            f"n_trials must be a non-negative int or None, but got n_trials={n_trials!r}"
+        )
+    return n_trials
+
+
+def _check_seconds(name: str, value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"{name} must be > 0 seconds or None, but got {name}={value!r}")
+    return float(value)
+
+
+def _check_n_jobs(n_jobs: Any) -> int:
+    if n_jobs == -1 and not isinstance(n_jobs, bool):
+        return os.cpu_count() or 1
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
+        raise ValueError(
+            f"n_jobs must be an int >= 1 (or -1 for every core), but got n_jobs={n_jobs!r}"
+        )
+    return n_jobs
+
+
+def _check_catch(catch: Any) -> tuple[type[BaseException], ...]:
+    if isinstance(catch, type):
+        catch = (catch,)
+    out = tuple(catch)
+    for c in out:
+        if not (isinstance(c, type) and issubclass(c, BaseException)):
+            raise TypeError(f"catch must hold exception classes, but got {c!r}")
+    return out
+
+
+def _make_executor(
+    executor: Any, objective: Any, n_jobs: int, blas_threads: int | None, label: str
+) -> BaseExecutor:
+    from hpo_lab.execution._limits import resolve_thread_limit
+
+    if isinstance(executor, BaseExecutor):
+        return executor
+    if executor == "thread":
+        from hpo_lab.execution._thread import ThreadExecutor
+
+        return ThreadExecutor(objective, label)
+    if executor == "process":
+        from hpo_lab.execution._process import ProcessExecutor
+
+        return ProcessExecutor(objective, resolve_thread_limit(blas_threads, n_jobs))
+    from hpo_lab.execution._dask import DaskExecutor, is_dask_client
+
+    if is_dask_client(executor):
+        return DaskExecutor(executor, objective, resolve_thread_limit(blas_threads, n_jobs))
+    raise ValueError(
+        f"executor must be 'thread', 'process' or a distributed.Client, but got {executor!r}"
+    )
+
+
+class _Runner:
+    def __init__(
+        self,
+        study: Study,
+        objective: Callable[[Any], Any],
+        run: Run,
+        executor: BaseExecutor,
+        timeout: float | None,
+        catch: tuple[type[BaseException], ...],
+        trial_timeout: float | None,
+        callbacks: Sequence[Callable[[Study, FrozenTrial], None]],
+        gc_after_trial: bool,
+    ) -> None:
+        self.study = study
+        self.objective = objective
+        self.run = run
+        self.executor = executor
+        self.deadline = None if timeout is None else time.monotonic() + timeout
+        self.catch = catch
+        self.trial_timeout = trial_timeout
+        self.callbacks = tuple(callbacks)
+        self.gc_after_trial = gc_after_trial
+        self.inbox: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+        self.flights: dict[int, _Flight] = {}
+        self.started = 0
+        self.exhausted = False
+        self.executor_jobs = run._n_jobs
+        self.thread = threading.Thread(
+            target=self.loop, name=f"hpo-runner-{study.study_name}", daemon=True
+        )
+        run._wake = self.wake
+
+    def wake(self) -> None:
+        self.inbox.put(("wake",))
+
+    # -- the loop ----------------------------------------------------------------------------------
+    def loop(self) -> None:
+        run = self.run
+        unsubscribe = self.study.subscribe(self._forward_report)
+        try:
+            self.executor.open(self.inbox.put, run._n_jobs)
+            while True:
+                self._apply_controls()
+                self._launch()
+                if self._should_end():
+                    break
+                try:
+                    message: tuple[Any, ...] | None = self.inbox.get(timeout=self._wait_time())
+                except queue.Empty:
+                    message = None
+                while message is not None:
+                    self._handle(message)
+                    try:
+                        message = self.inbox.get_nowait()
+                    except queue.Empty:
+                        message = None
+                self._check_timeouts()
+        except BaseException as exc:
+            _logger.exception("the runner of study %r failed", self.study.study_name)
+            if run._exception is None:
+                run._exception = exc
+        finally:
+            self._close(unsubscribe)
+
+    def _wait_time(self) -> float:
+        now = time.monotonic()
+        wait = 0.25  # also how often a study.stop() from elsewhere is noticed
+        if self.deadline is not None:
+            wait = min(wait, max(0.0, self.deadline - now))
+        for flight in self.flights.values():
+            if flight.deadline is not None:
+                wait = min(wait, max(0.0, flight.deadline - now))
+        return wait
+
+    def _apply_controls(self) -> None:
+        run = self.run
+        if self.study._stop_flag:  # study.stop(), e.g. from an optimize-style callback
+            self.study._stop_flag = False
+            run._stop(None)
+        with run._lock:
+            n_jobs = run._n_jobs
+            cancel = run._cancel_reason
+            run._cancel_reason = None
+        if n_jobs != self.executor_jobs:
+            self.executor_jobs = n_jobs
+            self.executor.resize(n_jobs)
+        if cancel is not None:
+            for number in list(self.flights):
+                self._give_up(number, cancel, "the run was stopped with cancel=True")
+
+    def _budget_left(self) -> bool:
+        n_trials = self.run._n_trials
+        if n_trials is not None and self.started >= n_trials:
+            return False
+        return self.deadline is None or time.monotonic() < self.deadline
+
+    def _launch(self) -> None:
+        run, study = self.run, self.study
+        while (
+            run._status == RunStatus.RUNNING
+            and len(self.flights) < run._n_jobs
+            and self._budget_left()
+            and not self.exhausted
+        ):
+            if study.sampler.is_exhausted(study.view):
+                self.exhausted = True
+                return
+            # The lowest free slot names the worker lane, so the timeline shows the parallelism.
+            busy = {f.slot for f in self.flights.values()}
+            slot = next(i for i in range(len(busy) + 1) if i not in busy)
+            trial = study.ask(worker=f"{type(self.executor).__name__}-{slot}")
+            self.started += 1
+            deadline = None if self.trial_timeout is None else time.monotonic() + self.trial_timeout
+            self.flights[trial.number] = _Flight(trial, deadline, slot=slot)
+            with run._lock:
+                run._running = len(self.flights)
+                run.numbers.append(trial.number)
+            if run._events:  # before submitting, so it precedes the trial's own events
+                run._events.emit(Event(TRIAL_STARTED, study.study_name, trial.freeze()))
+            self.executor.submit(trial.number, trial)
+
+    def _should_end(self) -> bool:
+        if self.flights:
+            return False
+        run = self.run
+        with run._lock:
+            status = run._status
+            end = (
+                status == RunStatus.STOPPING
+                or not self._budget_left()
+                or self.exhausted
+                or run._exception is not None
+            )
+            if end:
+                run._closing = True
+        return end
+
+    def _handle(self, message: tuple[Any, ...]) -> None:
+        kind = message[0]
+        if kind == "done":
+            _, number, outcome = message
+            flight = self.flights.pop(number, None)
+            if flight is not None:
+                self._tell(flight.trial, outcome)
+        elif kind == "request":
+            self._answer(message[1], message[2])
+
+    def _answer(self, message: list[Any], reply: Callable[[list[Any]], None] | None) -> None:
+        _, number, method, args, kwargs = message
+        flight = self.flights.get(number)
+        if flight is None:
+            if reply is not None:
+                reply(["gone", f"trial {number} is no longer running here (timed out, "
+                               "cancelled or its run ended)"])
+            return
+        if method == "_start":
+            if flight.announced:
+                # Dask started the task again: the worker running it died.
+                self.flights.pop(number)
+                self._tell(flight.trial, Outcome(
+                    "died", text="the worker evaluating it died (the task was rescheduled)"))
+                if reply is not None:
+                    reply(["ok", False])
+                return
+            flight.announced = True
+            if reply is not None:
+                reply(["ok", True])
+            return
+        if method == "_sync":
+            if reply is not None:
+                reply(["ok", None])
+            return
+        try:
+            if method not in _PROXY_METHODS:
+                raise ValueError(f"a trial proxy cannot call {method!r}")
+            if method == "suggest_categorical":
+                args = [args[0], tuple(args[1]), *args[2:]]
+            answer = getattr(flight.trial, method)(*args, **kwargs)
+        except Exception as exc:
+            if reply is not None:
+                reply(["err", type(exc).__name__, str(exc)])
+            else:
+                _logger.warning("trial %d: %s from a worker failed: %s", number, method, exc)
+            return
+        if reply is not None:
+            reply(["ok", answer])
+
+    def _tell(self, trial: Trial, outcome: Outcome) -> None:
+        study, run = self.study, self.run
+        fatal: BaseException | None = None
+        if outcome.kind == "value":
+            frozen = study.tell(trial, outcome.value, skip_if_finished=True)
+        elif outcome.kind == "pruned":
+            frozen = study.tell(trial, state=TrialState.PRUNED, skip_if_finished=True)
+        elif outcome.kind == "error":
+            exc = outcome.exception
+            frozen = study.tell(
+                trial,
+                state=TrialState.FAIL,
+                fail_reason=FailReason.EXCEPTION,
+                fail_message=outcome.text,
+                skip_if_finished=True,
+            )
+            caught = (
+                isinstance(exc, self.catch)
+                if exc is not None
+                else any(issubclass(Exception, c) for c in self.catch)
+            )
+            if caught:
+                first = outcome.text.strip().splitlines()[-1] if outcome.text else outcome.type_name
+                _logger.warning("trial %d failed: %s", trial.number, first)
+            else:
+                fatal = exc if exc is not None else RuntimeError(outcome.text)
+        elif outcome.kind == "died":
+            frozen = study.tell(
+                trial,
+                state=TrialState.FAIL,
+                fail_reason=FailReason.WORKER_DIED,
+                fail_message=f"the worker process died: {outcome.text}",
+                skip_if_finished=True,
+            )
+            _logger.warning("trial %d failed: its worker died (%s)", trial.number, outcome.text)
+        else:
+            frozen = study.tell(
+                trial,
+                state=TrialState.FAIL,
+                fail_reason=FailReason.CANCELLED,
+                fail_message=outcome.text or "the worker gave the trial up",
+                skip_if_finished=True,
+            )
+        self._count(frozen)
+        if fatal is not None:
+            with run._lock:
+                if run._exception is None:
+                    run._exception = fatal
+            run._transition(RunStatus.STOPPING, frm=(RunStatus.RUNNING, RunStatus.PAUSED))
+        for callback in self.callbacks:
+            callback(study, frozen)
+        if self.gc_after_trial:
+            gc.collect()
+
+    def _count(self, frozen: FrozenTrial) -> None:
+        run = self.run
+        key = {
+            TrialState.COMPLETE: "complete",
+            TrialState.PRUNED: "pruned",
+        }.get(frozen.state, "failed")
+        with run._lock:
+            run._counts[key] += 1
+            run._running = len(self.flights)
+        if run._events:
+            run._events.emit(Event(TRIAL_FINISHED, self.study.study_name, frozen))
+
+    def _give_up(self, number: int, reason: FailReason, message: str) -> None:
+        flight = self.flights.pop(number, None)
+        if flight is None:
+            return
+        killed = self.executor.kill(number)
+        if not killed and self.executor.name == "thread":
+            message += "; its thread cannot be killed and was abandoned"
+        elif not killed and self.executor.name == "dask":
+            message += "; its Dask task cannot be killed and gives up at its next request"
+        elif killed:
+            message += "; its worker process was killed"
+        try:
+            frozen = self.study.tell(
+                flight.trial, state=TrialState.FAIL, fail_reason=reason, fail_message=message,
+                skip_if_finished=True,
+            )
+        except Exception:
+            _logger.exception("could not mark trial %d FAIL (%s)", number, reason)
+            return
+        self._count(frozen)
+
+    def _check_timeouts(self) -> None:
+        if self.trial_timeout is None:
+            return
+        now = time.monotonic()
+        for number, flight in list(self.flights.items()):
+            if flight.deadline is not None and now >= flight.deadline:
+                self._give_up(
+                    number,
+                    FailReason.TIMEOUT,
+                    f"trial {number} ran past its per-trial limit of {self.trial_timeout:g} s",
+                )
+
+    def _forward_report(self, event: Event) -> None:
+        # Study events from any thread; pass on reports of this run's trials.
+        trial = event.trial
+        if (
+            event.kind == TRIAL_REPORTED
+            and trial is not None
+            and self.run._events
+            and trial.number in self.flights
+        ):
+            self.run._events.emit(event)
+
+    def _close(self, unsubscribe: Callable[[], None]) -> None:
+        run = self.run
+        for number in list(self.flights):
+            self._give_up(number, FailReason.INTERRUPTED, "the run ended while it was running")
+        try:
+            self.executor.shutdown(wait=False)
+        except Exception:
+            _logger.exception("shutting the %s executor down failed", self.executor.name)
+        unsubscribe()
+        with run._lock:
+            run._closing = True
+            final = RunStatus.FAILED if run._exception is not None else RunStatus.FINISHED
+            run._status = final
+            run._running = 0
+        unregister_live(self)
+        run._emit_state(final)
+        run._done.set()
+
+
+def start_run(
+    study: Study,
+    objective: Callable[[Any], Any],
+    n_trials: int | None = None,
+    timeout: float | None = None,
+    n_jobs: int = 1,
+    executor: Any = "thread",
+    catch: Iterable[type[BaseException]] | type[BaseException] = (Exception,),
+    *,
+    trial_timeout: float | None = None,
+    blas_threads: int | None = None,
+    callbacks: Sequence[Callable[[Study, FrozenTrial], None]] | None = None,
+    gc_after_trial: bool = False,
+) -> Run:
+    """Start a background run of ``study`` and return its :class:`Run` at once.
+
+    Args:
+        objective: ``objective(trial) -> float``. On the process and Dask executors it gets a
+            trial proxy with the same ``suggest_*``, ``report``, ``should_prune`` and
+            ``set_user_attr`` methods.
+        n_trials: How many trials this run starts (``None``: until stopped or timed out).
+        timeout: Start no trial after this many seconds (running ones finish).
+        n_jobs: Trials evaluated at once (``-1``: one per core).
+        executor: ``"thread"``, ``"process"`` (loky) or a ``distributed.Client``.
+        catch: Exceptions from the objective that fail the trial and let the run go on; any
+            other exception fails the trial and ends the run (status ``failed``).
+        trial_timeout: Per-trial limit in seconds; a trial past it is FAIL (timeout) and, on
+            the process executor, its worker is killed.
+        blas_threads: BLAS/OpenMP threads per process or Dask worker (default: its share of
+            the cores).
+        callbacks: ``callback(study, frozen_trial)`` after each trial, on the runner thread.
+        gc_after_trial: Run the garbage collector after each trial.
+
+    Example:
+        >>> import hpo_lab
+        >>> study = hpo_lab.create_study()
+        >>> run = start_run(study, lambda t: t.suggest_int("k", 0, 9), n_trials=4, n_jobs=2)
+        >>> run.wait(60), len(study.trials)
+        (True, 4)
+    """
+    if not callable(objective):
+        raise TypeError(f"objective must be callable, but got {objective!r}")
+    n_trials = _check_n_trials(n_trials)
+    timeout = _check_seconds("timeout", timeout)
+    trial_timeout = _check_seconds("trial_timeout", trial_timeout)
+    n_jobs = _check_n_jobs(n_jobs)
+    catch_types = _check_catch(catch)
+    if callbacks is not None and not all(callable(c) for c in callbacks):
+        raise TypeError(f"callbacks must be callables, but got {callbacks!r}")
+    with _start_lock:
+        live = study.run
+        if live is not None:
+            raise RuntimeError(
+                f"study {study.study_name!r} already has a live run ({live.status.value}); "
+                "stop it (run.stop()) or wait for it (run.wait()) before starting another"
+            )
+        ensure_exit_hook_last()
+        ex = _make_executor(executor, objective, n_jobs, blas_threads, study.study_name)
+        run = Run(study, n_trials, n_jobs, ex.name)
+        runner = _Runner(
+            study, objective, run, ex, timeout, catch_types, trial_timeout,
+            callbacks or (), gc_after_trial,
+        )
+        study._run = run
+        register_live(runner)
+        run._runner = runner  # type: ignore[attr-defined]  # keeps the runner alive with its run
+    runner.thread.start()
+    return run
+
+
+def run_sync(
+    study: Study,
+    objective: Callable[[Any], Any],
+    n_trials: int | None = None,
+    timeout: float | None = None,
+    n_jobs: int = 1,
+    executor: Any = "thread",
+    catch: Iterable[type[BaseException]] | type[BaseException] = (),
+    **kwargs: Any,
+) -> None:
+    """The synchronous form: run the same loop as :func:`start_run` and wait for it.
+
+    Ctrl-C (or a kernel interrupt) stops the run cleanly: running trials are marked FAIL
+    (interrupted), process workers are killed, and ``KeyboardInterrupt`` propagates. An
+    exception not in ``catch`` is re-raised once running trials are done.
+
+    Example:
+        >>> import hpo_lab
+        >>> study = hpo_lab.create_study()
+        >>> run_sync(study, lambda t: t.suggest_float("x", 0, 1), n_trials=6, n_jobs=2)
+        >>> len(study.trials)
+        6
+    """
+    run = start_run(study, objective, n_trials, timeout, n_jobs, executor, catch, **kwargs)
+    try:
+        run.wait()
+    except KeyboardInterrupt:
+        run._stop(FailReason.INTERRUPTED)
+        while True:
+            try:
+                run.wait()
+                break
+            except KeyboardInterrupt:  # a second Ctrl-C: the cleanup is already quick
+                continue
+        raise
+    if run.exception is not None:
+        raise run.exception
