@@ -23,6 +23,7 @@ from hpo_lab.execution._base import BaseExecutor, Outcome
 from hpo_lab.execution._exit import ensure_exit_hook_last, register_live, unregister_live
 from hpo_lab.execution._run import TRIAL_STARTED, Run, RunStatus
 from hpo_lab.study._events import TRIAL_FINISHED, TRIAL_REPORTED, Event
+from hpo_lab.study._study import _as_exception_tuple
 from hpo_lab.trial._state import FailReason, TrialState
 
 if TYPE_CHECKING:
@@ -77,16 +78,6 @@ def _check_n_jobs(n_jobs: Any) -> int:
             f"n_jobs must be an int >= 1 (or -1 for every core), but got n_jobs={n_jobs!r}"
         )
     return n_jobs
-
-
-def _check_catch(catch: Any) -> tuple[type[BaseException], ...]:
-    if isinstance(catch, type):
-        catch = (catch,)
-    out = tuple(catch)
-    for c in out:
-        if not (isinstance(c, type) and issubclass(c, BaseException)):
-            raise TypeError(f"catch must hold exception classes, but got {c!r}")
-    return out
 
 
 def _make_executor(
@@ -475,7 +466,7 @@ def start_run(
     timeout = _check_seconds("timeout", timeout)
     trial_timeout = _check_seconds("trial_timeout", trial_timeout)
     n_jobs = _check_n_jobs(n_jobs)
-    catch_types = _check_catch(catch)
+    catch_types = _as_exception_tuple(catch)
     if callbacks is not None and not all(callable(c) for c in callbacks):
         raise TypeError(f"callbacks must be callables, but got {callbacks!r}")
     with _start_lock:

@@ -22,6 +22,7 @@ from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from hpo_lab import _json
 from hpo_lab.distributions import Distribution
 from hpo_lab.search_space._revision import SpaceRevision
 from hpo_lab.trial._frozen import FrozenTrial
@@ -192,3 +193,36 @@ class BaseStorage(abc.ABC):
 
     def close(self) -> None:  # noqa: B027 - a hook, no-op by default
         """Release files and threads; the storage must not be used afterwards."""
+
+
+def prepare_new_trial(
+    state: TrialState,
+    params: Mapping[str, Any] | None,
+    distributions: Mapping[str, Distribution] | None,
+    user_attrs: Mapping[str, Any] | None,
+    system_attrs: Mapping[str, Any] | None,
+) -> tuple[dict[str, Any], dict[str, Distribution], dict[str, Any], dict[str, Any]]:
+    """Check the arguments of :meth:`BaseStorage.create_new_trial` the same way in every storage.
+
+    Returns ``(params, distributions, user_attrs, system_attrs)``: params with a distribution,
+    and the attributes as they will read back from JSON; params without a distribution are
+    fixed values of an enqueued trial, kept in ``system_attrs["fixed_params"]``.
+    """
+    if state not in (TrialState.RUNNING, TrialState.WAITING):
+        raise ValueError(f"new trials are WAITING or RUNNING, but got state={state}")
+    u_attrs = {
+        k: _json.check_jsonable("user attribute", k, v) for k, v in (user_attrs or {}).items()
+    }
+    s_attrs = {
+        k: _json.check_jsonable("system attribute", k, v) for k, v in (system_attrs or {}).items()
+    }
+    dists = dict(distributions or {})
+    fixed = {k: v for k, v in (params or {}).items() if k not in dists}
+    if fixed:
+        s_attrs["fixed_params"] = _json.check_jsonable("parameter", "fixed_params", fixed)
+    p = {
+        k: _json.check_jsonable("parameter", k, v)
+        for k, v in (params or {}).items()
+        if k in dists
+    }
+    return p, dists, u_attrs, s_attrs

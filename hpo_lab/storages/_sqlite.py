@@ -46,6 +46,7 @@ from hpo_lab.storages._base import (
     StudyInfo,
     StudyNotFoundError,
     TrialFinishedError,
+    prepare_new_trial,
 )
 from hpo_lab.trial._frozen import FrozenTrial
 from hpo_lab.trial._state import FailReason, TrialState
@@ -627,24 +628,9 @@ class SQLiteStorage(BaseStorage):
         revision: int = 0,
         worker: str | None = None,
     ) -> FrozenTrial:
-        if state not in (TrialState.RUNNING, TrialState.WAITING):
-            raise ValueError(f"new trials are WAITING or RUNNING, but got state={state}")
-        u_attrs = {
-            k: _json.check_jsonable("user attribute", k, v) for k, v in (user_attrs or {}).items()
-        }
-        s_attrs = {
-            k: _json.check_jsonable("system attribute", k, v)
-            for k, v in (system_attrs or {}).items()
-        }
-        dists = dict(distributions or {})
-        fixed = {k: v for k, v in (params or {}).items() if k not in dists}
-        if fixed:
-            s_attrs["fixed_params"] = _json.check_jsonable("parameter", "fixed_params", fixed)
-        p = {
-            k: _json.check_jsonable("parameter", k, v)
-            for k, v in (params or {}).items()
-            if k in dists
-        }
+        p, dists, u_attrs, s_attrs = prepare_new_trial(
+            state, params, distributions, user_attrs, system_attrs
+        )
         running = state == TrialState.RUNNING
         now = time.time()
         owner = self.owner if running else None
