@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 if TYPE_CHECKING:
     from hpo_lab.trial._trial import Trial
 
-__all__ = ["BaseExecutor", "Outcome", "Post", "outcome_from_remote"]
+__all__ = ["BaseExecutor", "Outcome", "Post", "outcome_from_remote", "pickle_objective"]
 
 Post = Callable[[tuple[Any, ...]], None]
 
@@ -70,6 +70,32 @@ def outcome_from_remote(result: tuple[Any, ...]) -> Outcome:
     return Outcome(kind)
 
 
+def pickle_objective(objective: Any) -> bytes:
+    """Pickle ``objective`` with cloudpickle for worker processes, once per run.
+
+    Raises ``TypeError`` naming the objective and the cause when it cannot be pickled.
+
+    Example:
+        >>> import threading
+        >>> len(pickle_objective(lambda t: 1.0)) > 0
+        True
+        >>> lock = threading.Lock()
+        >>> pickle_objective(lambda t: lock)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        TypeError: objective <function <lambda> at ...> cannot be sent to worker processes: ...
+    """
+    import cloudpickle
+
+    try:
+        return bytes(cloudpickle.dumps(objective))
+    except Exception as exc:
+        raise TypeError(
+            f"objective {objective!r} cannot be sent to worker processes: {exc}; use "
+            "executor='thread', or create what it cannot pickle (locks, connections, open "
+            "files) inside the objective"
+        ) from exc
+
+
 class BaseExecutor(abc.ABC):
     """Evaluates trials somewhere and posts how each ended; see the module docstring."""
 
@@ -79,6 +105,10 @@ class BaseExecutor(abc.ABC):
     can_kill: bool = False
     #: Human-readable name, for messages and events.
     name: str = "executor"
+    #: The Run this executor works for (set by the runner; ``None`` once it ended).
+    owner: Any = None
+    #: The objective pickled once for the run (remote executors), sent to workers that ask.
+    payload: bytes | None = None
 
     def open(self, post: Post, n_jobs: int) -> None:
         """Get ready to run up to ``n_jobs`` trials at once, reporting through ``post``."""

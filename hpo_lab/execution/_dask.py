@@ -15,10 +15,17 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+import warnings
 from typing import TYPE_CHECKING, Any
 
-from hpo_lab.execution._base import BaseExecutor, Outcome, Post, outcome_from_remote
-from hpo_lab.execution._proxy import DaskChannel, RemoteJob, run_remote_trial
+from hpo_lab.execution._base import (
+    BaseExecutor,
+    Outcome,
+    Post,
+    outcome_from_remote,
+    pickle_objective,
+)
+from hpo_lab.execution._proxy import DaskChannel, RemoteJob, ShippedObjective, run_remote_trial
 
 if TYPE_CHECKING:
     from hpo_lab.trial._trial import Trial
@@ -57,8 +64,9 @@ class DaskExecutor(BaseExecutor):
                 "a Dask executor needs dask.distributed: pip install 'hpo_lab[dask]'"
             ) from None
         self._Queue: Any = distributed.Queue
+        self._Event: Any = distributed.Event
         self._client = client
-        self._objective = objective
+        self.payload = pickle_objective(objective)
         self._thread_limit = thread_limit
         self._token = uuid.uuid4().hex[:12]
         self._futures: dict[int, Any] = {}
@@ -70,7 +78,19 @@ class DaskExecutor(BaseExecutor):
         super().open(post, n_jobs)
         self._request_name = f"hpo-{self._token}-requests"
         self._requests: Any = self._Queue(self._request_name, client=self._client)
-        self._channel = DaskChannel(self._request_name)
+        # Set at shutdown: a task the run gave up on stops waiting for answers.
+        self._closed_name = f"hpo-{self._token}-closed"
+        self._closed: Any = self._Event(self._closed_name, client=self._client)
+        self._channel = DaskChannel(self._request_name, self._closed_name)
+        # The objective travels to each worker once (Dask keeps the bytes there, and moves
+        # them worker to worker) and is unpickled once per worker process. A task rather
+        # than scatter(): Dask recomputes a task result lost with a dying worker, while
+        # scattered data would be gone for good.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "large object in task graph": it is, once
+            self._payload_future: Any = self._client.submit(
+                _identity, self.payload, key=f"hpo-objective-{self._token}", pure=False
+            )
         self._reader = threading.Thread(
             target=self._read_loop, name="hpo-dask-channel", daemon=True
         )
@@ -116,8 +136,9 @@ class DaskExecutor(BaseExecutor):
             handshake=True,
         )
         future = self._client.submit(
-            run_remote_trial,
-            self._objective,
+            _run_dask_trial,
+            self._token,
+            self._payload_future,
             job,
             key=f"hpo-trial-{self._token}-{number}",
             pure=False,
@@ -150,6 +171,10 @@ class DaskExecutor(BaseExecutor):
 
     def shutdown(self, wait: bool = False) -> None:
         self._closing = True
+        try:
+            self._closed.set()
+        except Exception:
+            pass
         with self._lock:
             futures, self._futures = list(self._futures.values()), {}
         if futures and not wait:
@@ -168,3 +193,16 @@ class DaskExecutor(BaseExecutor):
         except Exception:
             pass
         self._reader.join(timeout=2)
+        try:
+            self._payload_future.release()
+        except Exception:
+            pass
+
+
+def _run_dask_trial(token: str, payload: bytes, job: RemoteJob) -> tuple[Any, ...]:
+    # Dask hands the scattered payload in as bytes already held by this worker.
+    return run_remote_trial(ShippedObjective(token, payload), job)
+
+
+def _identity(payload: bytes) -> bytes:
+    return payload

@@ -16,12 +16,24 @@ import shutil
 import signal
 import tempfile
 import threading
+import uuid
 from typing import TYPE_CHECKING, Any
 
-from hpo_lab.execution._base import BaseExecutor, Outcome, Post, outcome_from_remote
+from hpo_lab.execution._base import (
+    BaseExecutor,
+    Outcome,
+    Post,
+    outcome_from_remote,
+    pickle_objective,
+)
 from hpo_lab.execution._exit import ensure_exit_hook_last, register_cleanup
 from hpo_lab.execution._limits import thread_limit_env
-from hpo_lab.execution._proxy import RemoteJob, SocketChannel, run_remote_trial
+from hpo_lab.execution._proxy import (
+    RemoteJob,
+    ShippedObjective,
+    SocketChannel,
+    run_remote_trial,
+)
 
 if TYPE_CHECKING:
     from hpo_lab.trial._trial import Trial
@@ -210,6 +222,12 @@ class ProcessExecutor(BaseExecutor):
         >>> ex = ProcessExecutor(lambda t: 42)
         >>> ex.open(inbox.put, n_jobs=1)
         >>> ex.submit(0, hpo_lab.create_study().ask())
+        >>> kind, message, reply = inbox.get(timeout=120)  # the worker asks for the objective
+        >>> message[2], reply(["ok", ex.payload])
+        ('_objective', None)
+        >>> kind, message, reply = inbox.get(timeout=120)  # and says it started the trial
+        >>> message[2], reply(["ok", True])
+        ('_start', None)
         >>> inbox.get(timeout=120)[2].value
         42.0
         >>> ex.shutdown()
@@ -221,7 +239,10 @@ class ProcessExecutor(BaseExecutor):
 
     def __init__(self, objective: Any, thread_limit: int | None = None) -> None:
         self._loky = _import_loky()
-        self._objective = objective
+        # Pickled once here (an unpicklable objective is a clear error at start, not a failed
+        # trial per worker); each worker process asks for it once and caches it by token.
+        self.payload = pickle_objective(objective)
+        self._shipped = ShippedObjective(uuid.uuid4().hex)
         self._thread_limit = thread_limit
         self._lock = threading.Lock()
         self._idle: list[Any] = []
@@ -245,6 +266,7 @@ class ProcessExecutor(BaseExecutor):
             params=trial.params,
             channel=self._channel,
             thread_limit=self._thread_limit,
+            handshake=True,  # starts the trial's clock once a worker has it
             parent_pid=os.getpid(),
         )
         with self._lock:
@@ -254,7 +276,7 @@ class ProcessExecutor(BaseExecutor):
         with self._lock:
             self._busy[number] = pool
         try:
-            future = pool.submit(run_remote_trial, self._objective, job)
+            future = pool.submit(run_remote_trial, self._shipped, job)
         except Exception as exc:  # a pool broken between trials: report it as the trial's
             self._finish(number, pool, Outcome("died", text=f"{type(exc).__name__}: {exc}"))
             return

@@ -18,6 +18,7 @@ import json
 import numbers
 import os
 import threading
+import time
 import traceback
 import uuid
 import warnings
@@ -31,6 +32,7 @@ __all__ = [
     "Channel",
     "DaskChannel",
     "RemoteJob",
+    "ShippedObjective",
     "SocketChannel",
     "TrialAbandonedError",
     "TrialProxy",
@@ -65,6 +67,8 @@ class Channel(Protocol):
 _connections: dict[str, Any] = {}
 _connections_lock = threading.Lock()
 _dask_queues: dict[str, Any] = {}
+_dask_events: dict[str, Any] = {}
+_DASK_CHECK_S = 0.5  # how often a waiting task checks whether its run has ended
 _process_token = uuid.uuid4().hex[:12]  # unique per process, across hosts
 
 
@@ -139,8 +143,9 @@ class DaskChannel:
         'hpo-run-1-requests'
     """
 
-    def __init__(self, request_queue: str) -> None:
+    def __init__(self, request_queue: str, closed_event: str | None = None) -> None:
         self.request_queue = request_queue
+        self.closed_event = closed_event
 
     def _queue(self, name: str) -> Any:
         # Queue handles are kept per worker process: creating one is a scheduler round trip.
@@ -163,12 +168,102 @@ class DaskChannel:
     def request(self, message: list[Any]) -> list[Any]:
         reply_name = self._reply_queue_name()
         reply_queue = self._queue(reply_name)
+        self._check_open()
         self._queue(self.request_queue).put(json.dumps([*message, reply_name]))
-        reply: list[Any] = json.loads(reply_queue.get())
-        return reply
+        # Polled, not a blocking get: a runner that ended answers nothing more, and a task
+        # blocked for good would hold its Dask worker thread forever. A batch get returns at
+        # once (a get with a timeout would log a scheduler error each time it expires).
+        pause = 0.001
+        next_check = time.monotonic() + _DASK_CHECK_S
+        while True:
+            texts = reply_queue.get(batch=True)
+            if texts:
+                reply: list[Any] = json.loads(texts[0])
+                return reply
+            if time.monotonic() >= next_check:
+                self._check_open()
+                next_check = time.monotonic() + _DASK_CHECK_S
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
+
+    def _check_open(self) -> None:
+        if self.closed_event is None:
+            return
+        event = _dask_events.get(self.closed_event)
+        if event is None:
+            import distributed
+
+            make_event: Any = distributed.Event
+            event = make_event(self.closed_event, client=distributed.get_client())
+            _dask_events[self.closed_event] = event
+        if event.is_set():
+            raise TrialAbandonedError("the run this trial belongs to has ended")
 
     def send(self, message: list[Any]) -> None:
+        self._check_open()
         self._queue(self.request_queue).put(json.dumps([*message, None]))
+
+
+def plain(value: Any) -> Any:
+    """``value`` with numpy scalars and arrays turned into Python numbers and lists.
+
+    What goes over a channel must be plain data (Dask's travels as JSON), and the thread
+    executor's real trial accepts numpy values, so the proxy converts them before sending.
+
+    Example:
+        >>> import numpy as np
+        >>> plain([np.int64(3), (np.float32(0.5), "a"), {"k": np.arange(2)}])
+        [3, (0.5, 'a'), {'k': [0, 1]}]
+    """
+    if isinstance(value, (str, bytes, bool, int, float, type(None))):
+        return value
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(plain(v) for v in value)
+    if isinstance(value, dict):
+        return {plain(k): plain(v) for k, v in value.items()}
+    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
+        return value.tolist()  # a numpy scalar gives a Python scalar, an array nested lists
+    return value
+
+
+@dataclass(frozen=True)
+class ShippedObjective:
+    """A run's objective as sent to a worker: pickled once per run and unpickled once per
+    worker process (cached under ``token``). Without ``payload`` the worker asks the runner
+    for it on its first trial of the run.
+    """
+
+    token: str
+    payload: bytes | None = None
+
+
+# Unpickled objectives by run token. Two entries: a Dask worker's threads may serve two runs.
+_objectives: dict[str, Any] = {}
+_objectives_lock = threading.Lock()
+
+
+def _resolve_objective(objective: Any, proxy: TrialProxy) -> Any:
+    if not isinstance(objective, ShippedObjective):
+        return objective
+    with _objectives_lock:
+        cached = _objectives.get(objective.token)
+    if cached is not None:
+        return cached
+    payload = objective.payload
+    if payload is None:
+        payload = proxy._call("_objective")
+    if not isinstance(payload, bytes):
+        raise TrialAbandonedError("the runner has no objective to send (its run ended)")
+    import cloudpickle
+
+    loaded = cloudpickle.loads(payload)
+    with _objectives_lock:
+        while len(_objectives) >= 2:
+            del _objectives[next(iter(_objectives))]
+        _objectives[objective.token] = loaded
+    return loaded
 
 
 @dataclass(frozen=True)
@@ -272,12 +367,13 @@ class TrialProxy:
         )
 
     def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        reply = self._channel.request(["call", self._job.number, method, list(args), kwargs])
+        message = ["call", self._job.number, method, plain(list(args)), plain(kwargs)]
+        reply = self._channel.request(message)
         self._unsynced = False
         return _raise_reply(reply)
 
     def _send(self, method: str, *args: Any) -> None:
-        self._channel.send(["send", self._job.number, method, list(args), {}])
+        self._channel.send(["send", self._job.number, method, plain(list(args)), {}])
         self._unsynced = True
 
     def _flush(self) -> None:
@@ -353,6 +449,7 @@ class TrialProxy:
         """Store a JSON-serialisable value with the trial; forwarded to the runner."""
         if not isinstance(key, str):
             raise TypeError(f"user attribute keys must be str, but got {key!r}")
+        value = plain(value)
         try:
             json.dumps(value)
         except (TypeError, ValueError):
@@ -367,7 +464,8 @@ class TrialProxy:
 
 
 def run_remote_trial(objective: Any, job: RemoteJob) -> tuple[Any, ...]:
-    """Evaluate ``objective`` on a proxy in a worker; return the outcome as a plain tuple.
+    """Evaluate ``objective`` (a callable or a :class:`ShippedObjective`) on a proxy in a
+    worker; return the outcome as a plain tuple.
 
     ``("value", v)``, ``("pruned",)``, ``("error", pickled_exception_or_None, traceback_text,
     type_name)`` or ``("abandoned",)``. Exceptions are caught here so that only a dying process
@@ -381,6 +479,9 @@ def run_remote_trial(objective: Any, job: RemoteJob) -> tuple[Any, ...]:
         apply_thread_limits(job.thread_limit)
     proxy = TrialProxy(job)
     try:
+        # Before the handshake, which starts the trial's clock: loading a large objective
+        # is worker start-up, not evaluation.
+        objective = _resolve_objective(objective, proxy)
         if job.handshake and not proxy._call("_start", os.getpid()):
             return ("abandoned",)
         try:

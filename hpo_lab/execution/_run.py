@@ -24,6 +24,15 @@ __all__ = [
 TRIAL_STARTED = "trial_started"
 RUN_STATE_CHANGED = "run_state_changed"
 
+# The run whose runner or thread-executor worker the current thread is: waiting for that run
+# from such a thread would wait for itself.
+_owner = threading.local()
+
+
+def mark_thread_owner(run: Any) -> None:
+    """Record that the current thread works for ``run`` (its runner or one of its workers)."""
+    _owner.run = run
+
 
 class RunStatus(str, enum.Enum):
     """Where a run stands.
@@ -186,7 +195,9 @@ class Run:
         from hpo_lab.trial._state import FailReason
 
         self._stop(FailReason.CANCELLED if cancel else None)
-        if wait:
+        if wait and not self._on_own_thread():
+            # From the run's own threads (a callback, the objective) the run cannot end while
+            # we wait, so stop(wait=True) there is the same as stop().
             self.wait()
 
     def _stop(self, cancel_reason: Any) -> None:
@@ -239,6 +250,12 @@ class Run:
         """
         if timeout is not None and timeout < 0:
             raise ValueError(f"timeout must be >= 0 seconds or None, but got timeout={timeout!r}")
+        if self._on_own_thread():
+            raise RuntimeError(
+                "run.wait() was called from one of the run's own threads (a subscribe or "
+                "callbacks= callback, or the objective on the thread executor): the run cannot "
+                "end while that thread waits. Call run.stop() there and wait elsewhere."
+            )
         import time
 
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -258,6 +275,9 @@ class Run:
         return self._events.subscribe(callback)
 
     # -- used by the runner ------------------------------------------------------------------------
+    def _on_own_thread(self) -> bool:
+        return getattr(_owner, "run", None) is self
+
     def _transition(self, to: RunStatus, frm: tuple[RunStatus, ...]) -> bool:
         with self._lock:
             if self._status not in frm:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from hpo_lab.execution._base import BaseExecutor, Outcome
 from hpo_lab.execution._exit import ensure_exit_hook_last, register_live, unregister_live
-from hpo_lab.execution._run import TRIAL_STARTED, Run, RunStatus
+from hpo_lab.execution._run import TRIAL_STARTED, Run, RunStatus, mark_thread_owner
 from hpo_lab.study._events import TRIAL_FINISHED, TRIAL_REPORTED, Event
 from hpo_lab.study._study import _as_exception_tuple
 from hpo_lab.trial._state import FailReason, TrialState
@@ -135,6 +135,7 @@ class _Runner:
             target=self.loop, name=f"hpo-runner-{study.study_name}", daemon=True
         )
         run._wake = self.wake
+        executor.owner = run
 
     def wake(self) -> None:
         self.inbox.put(("wake",))
@@ -142,6 +143,7 @@ class _Runner:
     # -- the loop ----------------------------------------------------------------------------------
     def loop(self) -> None:
         run = self.run
+        mark_thread_owner(run)
         unsubscribe = self.study.subscribe(self._forward_report)
         try:
             self.executor.open(self.inbox.put, run._n_jobs)
@@ -216,7 +218,13 @@ class _Runner:
             slot = next(i for i in range(len(busy) + 1) if i not in busy)
             trial = study.ask(worker=f"{type(self.executor).__name__}-{slot}")
             self.started += 1
-            deadline = None if self.trial_timeout is None else time.monotonic() + self.trial_timeout
+            # Remote trials start their clock when a worker picks them up (their "_start"
+            # handshake), so queueing and worker start-up do not count against trial_timeout.
+            deadline = (
+                None
+                if self.trial_timeout is None or self.executor.remote
+                else time.monotonic() + self.trial_timeout
+            )
             self.flights[trial.number] = _Flight(trial, deadline, slot=slot)
             with run._lock:
                 run._running = len(self.flights)
@@ -269,12 +277,18 @@ class _Runner:
                     reply(["ok", False])
                 return
             flight.announced = True
+            if self.trial_timeout is not None:
+                flight.deadline = time.monotonic() + self.trial_timeout
             if reply is not None:
                 reply(["ok", True])
             return
         if method == "_sync":
             if reply is not None:
                 reply(["ok", None])
+            return
+        if method == "_objective":  # a worker without this run's objective in its cache
+            if reply is not None:
+                reply(["ok", getattr(self.executor, "payload", None)])
             return
         try:
             if method not in _PROXY_METHODS:
@@ -416,6 +430,12 @@ class _Runner:
             run._status = final
             run._running = 0
         unregister_live(self)
+        # A finished run must not pin the objective (and whatever its closure holds) or the
+        # executor: the study keeps its last Run, and the Run keeps nothing of the runner.
+        run._wake = lambda: None
+        run._runner = None  # type: ignore[attr-defined]
+        self.objective = None  # type: ignore[assignment]
+        self.executor.owner = None
         run._emit_state(final)
         run._done.set()
 
@@ -439,7 +459,10 @@ def start_run(
     Args:
         objective: ``objective(trial) -> float``. On the process and Dask executors it gets a
             trial proxy with the same ``suggest_*``, ``report``, ``should_prune`` and
-            ``set_user_attr`` methods.
+            ``set_user_attr`` methods, but no ``trial.study`` (only the runner holds the
+            study). It is pickled once per run (an unpicklable one is a ``TypeError`` here)
+            and loaded once per worker process; numpy values it passes are sent as Python
+            numbers and lists.
         n_trials: How many trials this run starts (``None``: until stopped or timed out).
         timeout: Start no trial after this many seconds (running ones finish).
         n_jobs: Trials evaluated at once (``-1``: one per core).
@@ -449,7 +472,8 @@ def start_run(
         trial_timeout: Per-trial limit in seconds; a trial past it is FAIL (timeout) and, on
             the process executor, its worker is killed.
         blas_threads: BLAS/OpenMP threads per process or Dask worker (default: its share of
-            the cores).
+            the cores at start; ``run.set_n_jobs`` does not change it, as workers already
+            set theirs).
         callbacks: ``callback(study, frozen_trial)`` after each trial, on the runner thread.
         gc_after_trial: Run the garbage collector after each trial.
 
@@ -477,6 +501,7 @@ def start_run(
                 "stop it (run.stop()) or wait for it (run.wait()) before starting another"
             )
         ensure_exit_hook_last()
+        study._stop_flag = False  # a study.stop() from before this run is not meant for it
         ex = _make_executor(executor, objective, n_jobs, blas_threads, study.study_name)
         run = Run(study, n_trials, n_jobs, ex.name)
         runner = _Runner(

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from hpo_lab.exceptions import TrialPruned
 from hpo_lab.execution._base import BaseExecutor, Outcome
+from hpo_lab.execution._run import mark_thread_owner
 
 if TYPE_CHECKING:
     from hpo_lab.trial._trial import Trial
@@ -56,6 +57,7 @@ class ThreadExecutor(BaseExecutor):
         thread.start()
 
     def _work(self, number: int, trial: Trial) -> None:
+        mark_thread_owner(self.owner)
         try:
             value = self._objective(trial)
         except TrialPruned:

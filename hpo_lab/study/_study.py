@@ -741,6 +741,12 @@ class Study:
             raise ValueError(f"n_trials must be a non-negative int or None, but got {n_trials!r}")
         if timeout is not None and not timeout > 0:
             raise ValueError(f"timeout must be > 0 seconds or None, but got {timeout!r}")
+        live = self.run
+        if live is not None:  # the same error whatever n_jobs, as start_run gives
+            raise RuntimeError(
+                f"study {self.study_name!r} already has a live run ({live.status.value}); "
+                "stop it (run.stop()) or wait for it (run.wait()) before starting another"
+            )
         if n_jobs != 1:
             # Several trials at once: the same runner loop as study.start(), waited for here.
             from hpo_lab.execution import run_sync

@@ -139,3 +139,63 @@ def check_consistent(study: Any, n: int) -> None:
     assert [(t.number, t.state, t.value, t.params) for t in reloaded] == [
         (t.number, t.state, t.value, t.params) for t in trials
     ]
+
+
+class PickleCounter:
+    """Counts how often it is pickled in this process (the objective's closure holds one)."""
+
+    count = 0
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        PickleCounter.count += 1
+        return (PickleCounter, ())
+
+
+def _slow_load(seconds: float) -> SlowToLoad:
+    time.sleep(seconds)
+    return SlowToLoad(seconds)
+
+
+class SlowToLoad:
+    """Takes ``seconds`` to unpickle: stands for a large objective or a slow worker start."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_slow_load, (self.seconds,))
+
+
+def quick_with(payload: Any) -> Any:
+    """A quick objective whose closure holds ``payload``."""
+
+    def objective(trial: Any) -> float:
+        assert payload is not None
+        x = trial.suggest_float("x", 0, 1)
+        time.sleep(0.1)
+        return x
+
+    return objective
+
+
+def numpy_values(trial: Any) -> float:
+    """Suggestions and a user attribute given as numpy values."""
+    import numpy as np
+
+    k = trial.suggest_int("k", np.int64(0), np.int64(5))
+    x = trial.suggest_float("x", np.float32(0), np.float64(1))
+    c = trial.suggest_categorical("c", [np.int64(1), np.int64(2)])
+    trial.set_user_attr("a", np.arange(3))
+    return float(k + x + c)
+
+
+def suggests_after(seconds: float) -> Any:
+    """Suggests, sleeps ``seconds``, then suggests again (outliving a short trial_timeout)."""
+
+    def objective(trial: Any) -> float:
+        trial.suggest_float("x", 0, 1)
+        time.sleep(seconds)
+        trial.suggest_float("y", 0, 1)
+        return 1.0
+
+    return objective

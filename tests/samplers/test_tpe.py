@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 import threading
+import warnings
 from typing import Any
 
 import numpy as np
@@ -337,3 +338,24 @@ def test_bad_weights_function_raises() -> None:
     study.optimize(_quadratic, n_trials=2)
     with pytest.raises(ValueError, match="weights"):
         study.optimize(_quadratic, n_trials=1)
+
+
+@pytest.mark.parametrize("multivariate", [True, False])
+def test_a_range_with_no_density_in_either_model_gives_no_nan_warning(multivariate: bool) -> None:
+    # Narrowing a float to a range ~1e-99 wide leaves both Parzen models with zero density
+    # there, so l(x) - g(x) is -inf - -inf; that used to raise a RuntimeWarning (NaN).
+    study = hpo_lab.create_study(
+        sampler=TPESampler(seed=0, n_startup_trials=2, multivariate=multivariate)
+    )
+    trial = study.ask()
+    study.tell(trial, 0.0)
+    trial = study.ask()
+    trial.suggest_float("a", 0.0, 1.0)
+    study.tell(trial, 0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(2):
+            trial = study.ask()
+            value = trial.suggest_float("a", 0.0, 1.749254077617092e-99)
+            study.tell(trial, 0.0)
+            assert 0.0 <= value <= 1.749254077617092e-99

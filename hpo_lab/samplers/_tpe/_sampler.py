@@ -497,11 +497,16 @@ class TPESampler(BaseSampler):
         candidates = l_est.sample(self._rng, self._n_ei_candidates)
         # Eq. 6 of Bergstra et al. (2011): EI grows with l(x) / g(x).
         if joint:
-            acquisition = l_est.log_pdf(candidates) - g_est.log_pdf(candidates)
+            with np.errstate(invalid="ignore"):
+                acquisition = l_est.log_pdf(candidates) - g_est.log_pdf(candidates)
+            # Where both densities vanish (-inf - -inf) the ratio is undefined: never prefer it.
+            acquisition = np.nan_to_num(acquisition, nan=-np.inf)
             best = candidates[int(np.argmax(acquisition))]
         else:
             # Independent columns: the best candidate of each column on its own.
-            acq = l_est.marginal_log_pdf(candidates) - g_est.marginal_log_pdf(candidates)
+            with np.errstate(invalid="ignore"):
+                acq = l_est.marginal_log_pdf(candidates) - g_est.marginal_log_pdf(candidates)
+            acq = np.nan_to_num(acq, nan=-np.inf)
             best = candidates[np.argmax(acq, axis=0), np.arange(len(names))]
         return {name: _to_external(space[name], best[j]) for j, name in enumerate(names)}
 
