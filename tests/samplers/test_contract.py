@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import re
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from hpo_lab.samplers import GPSampler, GridSampler, QMCSampler, RandomSampler, TPESampler
+from hpo_lab.testing._collection import missing_contract_tests
 from hpo_lab.testing.pytest_samplers import SamplerContractTests, SamplerFactory
 
 # Adding a sampler to the contract is one line here.
@@ -34,20 +30,8 @@ class TestSamplerContract(SamplerContractTests):
 
 
 def test_every_sampler_collected_the_contract() -> None:
-    contract = [n for n in dir(SamplerContractTests) if n.startswith("test_")]
-    out = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
-         f"{__file__}::TestSamplerContract"],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=Path(__file__).parents[2],
-    ).stdout
-    collected: dict[str, set[str]] = {key: set() for key in FACTORIES}
-    for m in re.finditer(r"::(test_\w+)\[([^\]]*)\]", out):
-        for part in m.group(2).split("-"):
-            if part in collected:
-                collected[part].add(m.group(1))
-    assert len(contract) >= 10
-    for key, tests in collected.items():
-        assert tests == set(contract), f"{key}: missing {set(contract) - tests}"
+    assert len([n for n in dir(SamplerContractTests) if n.startswith("test_")]) >= 10
+    missing = missing_contract_tests(
+        __file__, "TestSamplerContract", SamplerContractTests, FACTORIES
+    )
+    assert all(not m for m in missing.values()), missing
