@@ -16,8 +16,6 @@ import pytest
 import hpo_lab
 from hpo_lab.trial import FailReason, TrialState
 
-pytest.importorskip("hpo_lab.storages._sqlite")
-
 
 def test_worker_death_in_sqlite_backed_run_is_recorded(tmp_path: Path) -> None:
     path = str(tmp_path / "runs.db")

@@ -280,7 +280,7 @@ def test_one_sampler_object_can_serve_two_studies() -> None:
 
 
 def test_blas_thread_limit_is_restored_after_asks() -> None:
-    threadpoolctl = pytest.importorskip("threadpoolctl")
+    import threadpoolctl  # a core dependency: missing it must fail, not skip
 
     def blas_threads() -> list[int]:
         info = threadpoolctl.threadpool_info()
