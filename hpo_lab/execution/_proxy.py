@@ -15,18 +15,17 @@ Wire format (plain tuples/lists of JSON-compatible values, so Dask queues can ca
 from __future__ import annotations
 
 import json
-import numbers
 import os
 import threading
 import time
 import traceback
 import uuid
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from hpo_lab.exceptions import TrialPruned
+from hpo_lab.trial._trial import OldOptunaSpellings, check_report
 
 __all__ = [
     "Channel",
@@ -313,7 +312,7 @@ def _raise_reply(reply: list[Any]) -> Any:
     raise error(str(reply[2]))
 
 
-class TrialProxy:
+class TrialProxy(OldOptunaSpellings):
     """A stand-in for :class:`~hpo_lab.trial.Trial` inside a worker process.
 
     Same suggestion, report and pruning methods; each forwards to the runner that owns the
@@ -408,38 +407,13 @@ class TrialProxy:
         """Suggest one of ``choices`` (asks the runner)."""
         return self._suggest("suggest_categorical", name, list(choices))
 
-    def suggest_uniform(self, name: str, low: float, high: float) -> float:
-        """Old Optuna spelling of ``suggest_float(name, low, high)``."""
-        return self.suggest_float(name, low, high)
-
-    def suggest_loguniform(self, name: str, low: float, high: float) -> float:
-        """Old Optuna spelling of ``suggest_float(name, low, high, log=True)``."""
-        return self.suggest_float(name, low, high, log=True)
-
-    def suggest_discrete_uniform(self, name: str, low: float, high: float, q: float) -> float:
-        """Old Optuna spelling of ``suggest_float(name, low, high, step=q)``."""
-        return self.suggest_float(name, low, high, step=q)
-
     def report(self, value: float, step: int) -> None:
         """Record an intermediate value; one-way (the runner stores it)."""
-        if isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 0:
-            raise ValueError(f"step must be a non-negative int, but got step={step!r}")
-        if isinstance(value, (bool, str)) or value is None:
-            raise TypeError(f"report takes a number, but got {value!r}")
-        try:
-            v = float(value)
-        except (TypeError, ValueError):
-            raise TypeError(f"report takes a number, but got {value!r}") from None
-        if int(step) in self._steps:
-            warnings.warn(
-                f"trial {self.number} already reported step {int(step)}; the new value "
-                f"{v} is ignored",
-                UserWarning,
-                stacklevel=2,
-            )
+        checked = check_report(self.number, value, step, self._steps)
+        if checked is None:
             return
-        self._steps.add(int(step))
-        self._send("report", v, int(step))
+        self._steps.add(checked[0])
+        self._send("report", checked[1], checked[0])
 
     def should_prune(self) -> bool:
         """Whether the study's pruner says to stop now (asks the runner)."""

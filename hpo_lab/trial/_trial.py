@@ -6,7 +6,7 @@ import contextlib
 import datetime
 import numbers
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Container, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from hpo_lab.distributions import (
@@ -22,7 +22,7 @@ from hpo_lab.trial._frozen import FrozenTrial
 if TYPE_CHECKING:
     from hpo_lab.study._study import Study
 
-__all__ = ["Trial"]
+__all__ = ["OldOptunaSpellings", "Trial", "check_report"]
 
 
 @contextlib.contextmanager
@@ -34,7 +34,61 @@ def _naming(name: str) -> Iterator[None]:
         raise ValueError(f"parameter {name!r}: {exc}") from None
 
 
-class Trial:
+class OldOptunaSpellings:
+    """``suggest_uniform`` and friends, which Optuna has deprecated but old objectives call.
+
+    Shared by :class:`Trial` and the worker-side trial proxy; both provide ``suggest_float``.
+    """
+
+    def suggest_float(
+        self, name: str, low: float, high: float, *, step: float | None = None, log: bool = False
+    ) -> float:
+        raise NotImplementedError
+
+    def suggest_uniform(self, name: str, low: float, high: float) -> float:
+        """Old Optuna spelling of ``suggest_float(name, low, high)``."""
+        return self.suggest_float(name, low, high)
+
+    def suggest_loguniform(self, name: str, low: float, high: float) -> float:
+        """Old Optuna spelling of ``suggest_float(name, low, high, log=True)``."""
+        return self.suggest_float(name, low, high, log=True)
+
+    def suggest_discrete_uniform(self, name: str, low: float, high: float, q: float) -> float:
+        """Old Optuna spelling of ``suggest_float(name, low, high, step=q)``."""
+        return self.suggest_float(name, low, high, step=q)
+
+
+def check_report(
+    number: int, value: Any, step: Any, reported: Container[int]
+) -> tuple[int, float] | None:
+    """Check the arguments of ``trial.report(value, step)``.
+
+    Returns ``(step, value)`` as int and float, or ``None`` (after a warning, as in Optuna)
+    when ``step`` is in ``reported`` already. Bad arguments raise.
+
+    Example:
+        >>> check_report(0, 0.5, 3, set())
+        (3, 0.5)
+    """
+    if isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 0:
+        raise ValueError(f"step must be a non-negative int, but got step={step!r}")
+    if isinstance(value, (bool, str)) or value is None:
+        raise TypeError(f"report takes a number, but got {value!r}")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"report takes a number, but got {value!r}") from None
+    if int(step) in reported:
+        warnings.warn(
+            f"trial {number} already reported step {int(step)}; the new value {v} is ignored",
+            UserWarning,
+            stacklevel=3,  # the objective's call to report()
+        )
+        return None
+    return int(step), v
+
+
+class Trial(OldOptunaSpellings):
     """One evaluation of the objective; declares its parameters as it runs.
 
     Created by :meth:`Study.ask` (or by ``optimize``); not meant to be built directly.
@@ -163,18 +217,6 @@ class Trial:
             declared = CategoricalDistribution(tuple(choices))
         return self._suggest(name, declared)
 
-    def suggest_uniform(self, name: str, low: float, high: float) -> float:
-        """Old Optuna spelling of ``suggest_float(name, low, high)``."""
-        return self.suggest_float(name, low, high)
-
-    def suggest_loguniform(self, name: str, low: float, high: float) -> float:
-        """Old Optuna spelling of ``suggest_float(name, low, high, log=True)``."""
-        return self.suggest_float(name, low, high, log=True)
-
-    def suggest_discrete_uniform(self, name: str, low: float, high: float, q: float) -> float:
-        """Old Optuna spelling of ``suggest_float(name, low, high, step=q)``."""
-        return self.suggest_float(name, low, high, step=q)
-
     def _suggest(self, name: str, declared: Distribution) -> Any:
         if not isinstance(name, str) or not name:
             raise ValueError(f"parameter name must be a non-empty str, but got {name!r}")
@@ -215,24 +257,10 @@ class Trial:
             >>> t.freeze().intermediate_values
             {0: 0.5}
         """
-        if isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 0:
-            raise ValueError(f"step must be a non-negative int, but got step={step!r}")
-        if isinstance(value, (bool, str)) or value is None:
-            raise TypeError(f"report takes a number, but got {value!r}")
-        try:
-            v = float(value)
-        except (TypeError, ValueError):
-            raise TypeError(f"report takes a number, but got {value!r}") from None
-        if int(step) in self._frozen.intermediate_values:
-            warnings.warn(
-                f"trial {self.number} already reported step {int(step)}; the new value "
-                f"{v} is ignored",
-                UserWarning,
-                stacklevel=2,
-            )
-            return
-        # NaN is stored as reported: pruners treat it as the worst value.
-        self._frozen = self._study._report(self._frozen, int(step), v)
+        checked = check_report(self.number, value, step, self._frozen.intermediate_values)
+        if checked is not None:
+            # NaN is stored as reported: pruners treat it as the worst value.
+            self._frozen = self._study._report(self._frozen, *checked)
 
     def should_prune(self) -> bool:
         """Whether the study's pruner says to stop this trial now.
