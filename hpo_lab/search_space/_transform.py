@@ -19,7 +19,7 @@ from hpo_lab.distributions import (
 )
 from hpo_lab.trial._frozen import FrozenTrial
 
-__all__ = ["decode_unit", "encode_unit", "intersection_search_space"]
+__all__ = ["decode_unit", "encode_unit", "intersection_search_space", "snap_to_grid"]
 
 
 def _bounds(dist: FloatDistribution | IntDistribution) -> tuple[float, float]:
@@ -71,6 +71,19 @@ def decode_unit(dist: Distribution, u: float) -> Any:
     v = low + u * (high - low)
     if dist.log:
         v = math.exp(v)
+    if isinstance(dist, FloatDistribution) and dist.step is None and (u == 0.0 or u == 1.0):
+        # exp(log(low)) can miss low by an ulp; the faces of the cube are the bounds exactly.
+        return float(dist.low) if u == 0.0 else float(dist.high)
+    return snap_to_grid(dist, v)
+
+
+def snap_to_grid(dist: FloatDistribution | IntDistribution, v: float) -> int | float:
+    """Round a value in the distribution's own units onto its step grid, inside its bounds.
+
+    Example:
+        >>> snap_to_grid(IntDistribution(0, 10, step=2), 6.9)
+        6
+    """
     if isinstance(dist, IntDistribution):
         k = round((v - dist.low) / dist.step)
         k = min(max(k, 0), (dist.high - dist.low) // dist.step)
@@ -79,10 +92,7 @@ def decode_unit(dist: Distribution, u: float) -> Any:
         n = round((dist.high - dist.low) / dist.step)
         k = min(max(round((v - dist.low) / dist.step), 0), n)
         return min(float(dist.high), float(dist.low + k * dist.step))
-    if u == 0.0 or u == 1.0:
-        # exp(log(low)) can miss low by an ulp; the faces of the cube are the bounds exactly.
-        return float(dist.low) if u == 0.0 else float(dist.high)
-    return min(float(dist.high), max(float(dist.low), v))
+    return min(float(dist.high), max(float(dist.low), float(v)))
 
 
 def intersection_search_space(trials: Iterable[FrozenTrial]) -> dict[str, Distribution]:

@@ -18,7 +18,7 @@ from hpo_lab.distributions import (
 )
 from hpo_lab.samplers._base import BaseSampler
 from hpo_lab.samplers._tpe._parzen import Dimension, ParzenEstimator, default_weights
-from hpo_lab.search_space._transform import decode_unit
+from hpo_lab.search_space._transform import decode_unit, snap_to_grid
 from hpo_lab.trial._frozen import FrozenTrial
 from hpo_lab.trial._state import TrialState
 
@@ -538,12 +538,4 @@ def _step_of(dist: FloatDistribution | IntDistribution) -> float | None:
 def _to_external(dist: Distribution, v: float) -> Any:
     if isinstance(dist, CategoricalDistribution):
         return dist.choices[int(v)]
-    if isinstance(dist, IntDistribution):
-        k = round((v - dist.low) / dist.step)
-        k = min(max(k, 0), (dist.high - dist.low) // dist.step)
-        return int(dist.low + k * dist.step)
-    if dist.step is not None:
-        n = round((dist.high - dist.low) / dist.step)
-        k = min(max(round((v - dist.low) / dist.step), 0), n)
-        return min(float(dist.high), float(dist.low + k * dist.step))
-    return min(float(dist.high), max(float(dist.low), float(v)))
+    return snap_to_grid(dist, v)
