@@ -8,12 +8,37 @@ Example:
     1
 """
 
+from __future__ import annotations
+
+from typing import Any
+
 from hpo_lab import distributions, pruners, samplers, storages
 from hpo_lab.exceptions import TrialPruned
 from hpo_lab.study import Study, StudyView, create_study, load_study
 from hpo_lab.trial import FailReason, FrozenTrial, Trial, TrialState
 
 __version__ = "0.1.0"
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register the ``%%hpo`` and ``%hpo`` magics: what ``%load_ext hpo_lab`` runs.
+
+    IPython is imported only here, so ``import hpo_lab`` stays light.
+
+    Example:
+        >>> from IPython.core.interactiveshell import InteractiveShell
+        >>> shell = InteractiveShell.instance()
+        >>> load_ipython_extension(shell)
+        >>> "hpo" in shell.magics_manager.magics["cell"]
+        True
+    """
+    try:
+        from hpo_lab.notebook._magics import load_ipython_extension as load
+    except ImportError as exc:
+        raise ImportError(
+            f"the %%hpo magics need IPython ({exc}): pip install 'hpo_lab[notebook]'"
+        ) from exc
+    load(ipython)
 
 __all__ = [
     "FailReason",
@@ -26,6 +51,7 @@ __all__ = [
     "__version__",
     "create_study",
     "distributions",
+    "load_ipython_extension",
     "load_study",
     "pruners",
     "samplers",

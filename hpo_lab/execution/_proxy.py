@@ -433,6 +433,19 @@ class TrialProxy(OldOptunaSpellings):
         self._user_attrs[key] = value
         self._send("set_user_attr", key, value)
 
+    def set_system_attr(self, key: str, value: str | int | float | bool | None) -> None:
+        """Store a library-level attribute (a plain value); one-way, forwarded to the runner.
+
+        The notebook layer stores the hash of a ``%%hpo`` cell's source this way.
+        """
+        if not isinstance(key, str):
+            raise TypeError(f"system attribute keys must be str, but got {key!r}")
+        if value is not None and not isinstance(value, (str, int, float, bool)):
+            raise TypeError(
+                f"system attribute {key!r} must be a str, number, bool or None, but got {value!r}"
+            )
+        self._send("set_system_attr", key, value)
+
     def __repr__(self) -> str:
         return f"TrialProxy(number={self.number}, params={self._params!r})"
 

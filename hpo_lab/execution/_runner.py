@@ -38,7 +38,7 @@ _logger = logging.getLogger("hpo_lab")
 # What a proxy may ask of the real trial.
 _PROXY_METHODS = frozenset(
     {"suggest_float", "suggest_int", "suggest_categorical", "report", "should_prune",
-     "set_user_attr"}
+     "set_user_attr", "set_system_attr"}
 )
 
 _start_lock = threading.Lock()

@@ -2,8 +2,39 @@
 
 Nothing in the core imports this package; it subscribes to the core's events and reads the
 store. IPython, ipywidgets and plotly are imported lazily (the ``notebook`` extra).
+
+Python equivalents of what the magics do: :func:`objective_from_source` (a cell body as an
+objective), :func:`parse_narrowing` (``%hpo narrow``'s ``lr=1e-4:1e-2`` syntax), :func:`kept`
+(``--keep``'s values of the best trial).
 """
 
-from hpo_lab.notebook._log import LogEntry, RunLog, log_for
+from __future__ import annotations
 
-__all__ = ["LogEntry", "RunLog", "log_for"]
+from typing import Any
+
+from hpo_lab.notebook._body import SOURCE_HASH_ATTR, CellObjective, objective_from_source
+from hpo_lab.notebook._env import in_colab
+from hpo_lab.notebook._log import LogEntry, RunLog, log_for
+from hpo_lab.notebook._registry import Kept, kept
+
+__all__ = [
+    "SOURCE_HASH_ATTR",
+    "CellObjective",
+    "Kept",
+    "LogEntry",
+    "RunLog",
+    "in_colab",
+    "kept",
+    "log_for",
+    "objective_from_source",
+    "parse_narrowing",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # These live beside the magics, which import IPython: loaded on first use.
+    if name == "parse_narrowing":
+        from hpo_lab.notebook._magics import parse_narrowing
+
+        return parse_narrowing
+    raise AttributeError(f"module 'hpo_lab.notebook' has no attribute {name!r}")

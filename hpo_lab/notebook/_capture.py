@@ -1,0 +1,173 @@
+"""Route what trial threads print or warn into their run's log, never into the notebook.
+
+A kernel has one ``sys.stdout``: text a background thread prints lands in whichever cell runs
+at that moment. While any run is live, :func:`acquire` installs thin wrappers over
+``sys.stdout``, ``sys.stderr`` and ``warnings.showwarning`` that look up the writing thread:
+a thread registered with :func:`route` (a trial's thread) writes into its :class:`RunLog`,
+tagged with the trial number; every other thread passes through untouched. The last
+:func:`release` puts the originals back (unless something else replaced them meanwhile, which
+is then left alone).
+
+Example:
+    >>> import sys
+    >>> from hpo_lab.notebook._log import RunLog
+    >>> log = RunLog()
+    >>> acquire()
+    >>> with route(log, trial=4):
+    ...     print("inside a trial")
+    >>> print("outside")
+    outside
+    >>> release()
+    >>> [(e.trial, e.stream, e.text) for e in log.since(0)[0]]
+    [(4, 'stdout', 'inside a trial'), (4, 'stdout', '\\n')]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import threading
+import warnings
+from collections.abc import Iterator
+from typing import Any, TextIO
+
+from hpo_lab.notebook._log import RunLog
+
+__all__ = ["RoutingStream", "acquire", "active", "release", "route", "route_thread_named"]
+
+_routes: dict[int, tuple[RunLog, int | None]] = {}
+# Threads routed by name: a run's runner thread ("hpo-runner-NAME") logs failed trials.
+_named: dict[str, RunLog] = {}
+_lock = threading.Lock()
+_users = 0
+_saved: dict[str, Any] = {}
+
+
+def _lookup() -> tuple[RunLog, int | None] | None:
+    hit = _routes.get(threading.get_ident())
+    if hit is None and _named:
+        log = _named.get(threading.current_thread().name)
+        if log is not None:
+            return log, None
+    return hit
+
+
+class RoutingStream:
+    """A text stream that sends routed threads' writes to their log and the rest to ``base``."""
+
+    def __init__(self, base: TextIO, stream: str) -> None:
+        self._base = base
+        self._stream = stream
+
+    @property
+    def base(self) -> TextIO:
+        """The stream this one wraps."""
+        return self._base
+
+    def write(self, text: str) -> int:
+        """Write ``text`` to the calling thread's log if it is routed, else to the base stream."""
+        hit = _lookup()
+        if hit is None:
+            return self._base.write(text)
+        hit[0].write(text, trial=hit[1], stream=self._stream)
+        return len(text)
+
+    def writelines(self, lines: Any) -> None:
+        """Write each line."""
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        """Flush the base stream (the log needs no flushing)."""
+        if _lookup() is None:
+            self._base.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        # encoding, isatty, fileno, ipykernel's own attributes...: those of the base stream.
+        return getattr(self._base, name)
+
+
+def _routed_showwarning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    hit = _lookup()
+    if hit is None:
+        _saved["showwarning"](message, category, filename, lineno, file, line)
+        return
+    text = warnings.formatwarning(message, category, filename, lineno, line)
+    hit[0].write(text, trial=hit[1], stream="warning")
+
+
+def acquire() -> None:
+    """Install the routing wrappers (counted: each live run holds them once)."""
+    global _users
+    with _lock:
+        _users += 1
+        if _users > 1:
+            return
+        _saved["stdout"], _saved["stderr"] = sys.stdout, sys.stderr
+        _saved["showwarning"] = warnings.showwarning
+        sys.stdout = RoutingStream(sys.stdout, "stdout")
+        sys.stderr = RoutingStream(sys.stderr, "stderr")
+        warnings.showwarning = _routed_showwarning
+
+
+def release() -> None:
+    """Undo one :func:`acquire`; the last one restores the streams it wrapped."""
+    global _users
+    with _lock:
+        if _users == 0:
+            return
+        _users -= 1
+        if _users:
+            return
+        if isinstance(sys.stdout, RoutingStream):
+            sys.stdout = sys.stdout.base
+        if isinstance(sys.stderr, RoutingStream):
+            sys.stderr = sys.stderr.base
+        if warnings.showwarning is _routed_showwarning:
+            warnings.showwarning = _saved["showwarning"]
+        _saved.clear()
+
+
+def active() -> bool:
+    """Whether the wrappers are installed.
+
+    Example:
+        >>> active()
+        False
+    """
+    with _lock:
+        return _users > 0
+
+
+@contextlib.contextmanager
+def route(log: RunLog, trial: int | None = None) -> Iterator[None]:
+    """Send the calling thread's output to ``log`` (tagged with ``trial``) inside the block."""
+    ident = threading.get_ident()
+    previous = _routes.get(ident)
+    _routes[ident] = (log, trial)
+    try:
+        yield
+    finally:
+        if previous is None:
+            _routes.pop(ident, None)
+        else:
+            _routes[ident] = previous
+
+
+def route_thread_named(name: str, log: RunLog | None) -> None:
+    """Send the output of threads called ``name`` to ``log`` (``None``: stop routing them).
+
+    Example:
+        >>> route_thread_named("hpo-runner-demo", None)
+    """
+    if log is None:
+        _named.pop(name, None)
+    else:
+        _named[name] = log
