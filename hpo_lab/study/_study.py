@@ -121,9 +121,9 @@ class Study:
         self.direction: str = info.direction
         self._parent_id = info.parent_id
         if sampler is None:
-            from hpo_lab.samplers._random import RandomSampler
+            from hpo_lab.samplers._auto import AutoSampler
 
-            sampler = RandomSampler()
+            sampler = AutoSampler()
         self.sampler: BaseSampler = sampler
         self.pruner: BasePruner = pruner if pruner is not None else NopPruner()
         self._events = EventBus()
@@ -954,7 +954,7 @@ def create_study(
         study_name: A unique name; a random one when ``None``.
         storage: ``None`` (in memory), a path or ``"sqlite:///path.db"``, or a storage object.
         direction: ``"minimize"`` or ``"maximize"``.
-        sampler: Defaults to :class:`~hpo_lab.samplers.RandomSampler`.
+        sampler: Defaults to :class:`~hpo_lab.samplers.AutoSampler`.
         pruner: Defaults to :class:`~hpo_lab.pruners.NopPruner`.
         load_if_exists: Return the existing study of that name instead of raising.
         warm_start_from: A parent study (object or name in the same storage): its finished

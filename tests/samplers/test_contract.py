@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import pytest
 
-from hpo_lab.samplers import GPSampler, GridSampler, QMCSampler, RandomSampler, TPESampler
+from hpo_lab.samplers import (
+    AutoSampler,
+    GPSampler,
+    GridSampler,
+    QMCSampler,
+    RandomSampler,
+    TPESampler,
+)
 from hpo_lab.testing._collection import missing_contract_tests
 from hpo_lab.testing.pytest_samplers import SamplerContractTests, SamplerFactory
 
 # Adding a sampler to the contract is one line here.
 FACTORIES: dict[str, SamplerFactory] = {
+    "auto": lambda seed: AutoSampler(seed=seed),
+    "auto_fast": lambda seed: AutoSampler(seed=seed, n_startup_trials=2),
+    "auto_tpe_fast": lambda seed: AutoSampler(seed=seed, n_startup_trials=2, max_gp_trials=4),
     "gp": lambda seed: GPSampler(seed=seed),
     "random": lambda seed: RandomSampler(seed=seed),
     "grid": lambda seed: GridSampler(seed=seed),

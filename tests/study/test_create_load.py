@@ -8,18 +8,25 @@ import pytest
 
 import hpo_lab
 from hpo_lab.pruners import MedianPruner, NopPruner
-from hpo_lab.samplers import RandomSampler
+from hpo_lab.samplers import AutoSampler, RandomSampler
 from hpo_lab.storages import DuplicatedStudyError, StudyNotFoundError
 
 
 def test_defaults() -> None:
     study = hpo_lab.create_study()
     assert study.direction == "minimize"
-    assert isinstance(study.sampler, RandomSampler)
+    assert isinstance(study.sampler, AutoSampler)
     assert isinstance(study.pruner, NopPruner)
     assert study.study_name.startswith("study-")
     assert hpo_lab.create_study().study_name != study.study_name
     assert study.trials == []
+
+
+def test_load_study_defaults_to_auto_sampler(tmp_path: Any) -> None:
+    path = f"sqlite:///{tmp_path / 'runs.db'}"
+    hpo_lab.create_study(study_name="s", storage=path, sampler=RandomSampler(seed=0))
+    loaded = hpo_lab.load_study(study_name="s", storage=path)
+    assert isinstance(loaded.sampler, AutoSampler)
 
 
 @pytest.mark.parametrize("direction", ["minimise", "MAXIMIZE", "", None, 1])

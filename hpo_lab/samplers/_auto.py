@@ -1,0 +1,174 @@
+"""The default sampler: a GP while it pays off, TPE where it does not."""
+
+from __future__ import annotations
+
+import math
+import threading
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from hpo_lab.distributions import CategoricalDistribution, Distribution
+from hpo_lab.samplers._base import BaseSampler
+from hpo_lab.samplers._gp import GPSampler
+from hpo_lab.samplers._tpe import TPESampler
+from hpo_lab.trial._frozen import FrozenTrial
+from hpo_lab.trial._state import TrialState
+
+if TYPE_CHECKING:
+    from hpo_lab.study._view import StudyView
+
+__all__ = ["AutoSampler"]
+
+_Choice = Literal["gp", "tpe"]
+
+
+class AutoSampler(BaseSampler):
+    """Picks Gaussian-process BO or TPE for each trial from the search space and the history.
+
+    The rule, applied when each trial is asked (``n`` = COMPLETE observations with a finite
+    value, own and inherited; the space = the parameters those observations declared):
+
+    1. **Start-up.** While ``n < n_startup_trials``, parameters are drawn uniformly at random
+       (the inner samplers' own start-up).
+    2. **GP** (:class:`~hpo_lab.samplers.GPSampler`) when the space is *flat* (every observation
+       declared the same parameters, so nothing is conditional), has at most ``max_gp_dims``
+       parameters, at most ``max_gp_choices`` categorical choices in all, and
+       ``n < max_gp_trials``. A GP models such spaces well from few observations, and its cost
+       (cubic in ``n``) is still small there.
+    3. **TPE** (:class:`~hpo_lab.samplers.TPESampler`, multivariate) otherwise: conditional
+       (define-by-run) spaces, many parameters or categorical choices, and long studies, where a
+       GP's cost grows and TPE's scales.
+
+    A study thus runs GP and may switch to TPE later (past ``max_gp_trials``, or when a
+    conditional parameter appears); both read every observation, so nothing is lost on the
+    switch. The inner samplers draw from one shared random stream, so a sequential run with the
+    same seed makes the same proposals. Narrowed revisions, warm start (inherited trials count
+    as observations) and parallel asks (constant liar) are handled by the inner samplers.
+
+    Args:
+        seed: Seed of all randomness.
+        n_startup_trials: Observations before a model is used.
+        max_gp_dims: The most parameters for which the GP is used.
+        max_gp_choices: The most categorical choices (summed over parameters) for the GP.
+        max_gp_trials: Observations from which TPE takes over.
+
+    Example:
+        >>> import hpo_lab
+        >>> study = hpo_lab.create_study(sampler=AutoSampler(seed=0))
+        >>> study.optimize(lambda t: (t.suggest_float("x", -5, 5) - 1) ** 2, n_trials=20)
+        >>> study.best_value < 0.05
+        True
+    """
+
+    def __init__(
+        self,
+        seed: int | None = None,
+        *,
+        n_startup_trials: int = 10,
+        max_gp_dims: int = 16,
+        max_gp_choices: int = 16,
+        max_gp_trials: int = 300,
+    ) -> None:
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise TypeError(f"seed must be an int or None, but got seed={seed!r}")
+        for label, v, low in (
+            ("n_startup_trials", n_startup_trials, 0),
+            ("max_gp_dims", max_gp_dims, 0),
+            ("max_gp_choices", max_gp_choices, 0),
+            ("max_gp_trials", max_gp_trials, 0),
+        ):
+            if isinstance(v, bool) or not isinstance(v, int) or v < low:
+                raise ValueError(f"{label} must be an integer >= {low}, but got {label}={v!r}")
+        self._n_startup_trials = n_startup_trials
+        self._max_gp_dims = max_gp_dims
+        self._max_gp_choices = max_gp_choices
+        self._max_gp_trials = max_gp_trials
+        self._gp = GPSampler(seed=seed, n_startup_trials=n_startup_trials)
+        self._tpe = TPESampler(seed=seed, n_startup_trials=n_startup_trials)
+        self._lock = threading.Lock()
+        self._choices: dict[tuple[str, int], _Choice] = {}
+        self._share_rng(np.random.default_rng(seed))
+
+    def _share_rng(self, rng: np.random.Generator) -> None:
+        # One stream for both: which sampler draws next depends only on the history, so a
+        # sequential run replays exactly.
+        self._gp._rng = rng
+        self._tpe._rng = rng
+
+    def reseed_rng(self, seed: int | None = None) -> None:
+        self._gp.reseed_rng(seed)
+        self._tpe.reseed_rng(seed)
+        self._share_rng(np.random.default_rng(seed))
+
+    def choose(self, view: StudyView) -> _Choice:
+        """Which model the rule picks for the next trial of ``view`` (see the class docstring).
+
+        Example:
+            >>> import hpo_lab
+            >>> study = hpo_lab.create_study()
+            >>> AutoSampler().choose(study.view)
+            'gp'
+        """
+        complete = [
+            t
+            for t in view.get_trials((TrialState.COMPLETE,))
+            if t.value is not None and math.isfinite(t.value)
+        ]
+        if len(complete) >= self._max_gp_trials:
+            return "tpe"
+        names: set[str] | None = None
+        space: dict[str, Distribution] = {}
+        for t in complete:
+            declared = {n for n, d in t.distributions.items() if not d.single()}
+            if names is None:
+                names = declared
+            elif declared != names:
+                return "tpe"  # conditional parameters
+            space.update(t.distributions)
+        dims = [d for d in space.values() if not d.single()]
+        n_choices = sum(len(d.choices) for d in dims if isinstance(d, CategoricalDistribution))
+        if len(dims) > self._max_gp_dims or n_choices > self._max_gp_choices:
+            return "tpe"
+        return "gp"
+
+    def _inner(self, view: StudyView, trial: FrozenTrial) -> BaseSampler:
+        with self._lock:
+            choice = self._choices.get((view.study_name, trial.trial_id))
+        if choice is None:
+            choice = self.choose(view)
+            with self._lock:
+                self._choices[(view.study_name, trial.trial_id)] = choice
+        return self._gp if choice == "gp" else self._tpe
+
+    def before_trial(self, view: StudyView, trial: FrozenTrial) -> None:
+        self._gp.before_trial(view, trial)
+        self._tpe.before_trial(view, trial)
+
+    def infer_relative_search_space(
+        self, view: StudyView, trial: FrozenTrial
+    ) -> dict[str, Distribution]:
+        return self._inner(view, trial).infer_relative_search_space(view, trial)
+
+    def sample_relative(
+        self, view: StudyView, trial: FrozenTrial, search_space: dict[str, Distribution]
+    ) -> dict[str, Any]:
+        return self._inner(view, trial).sample_relative(view, trial, search_space)
+
+    def sample_independent(
+        self, view: StudyView, trial: FrozenTrial, name: str, distribution: Distribution
+    ) -> Any:
+        # A parameter outside the joint space is new or conditional: TPE models those one by
+        # one (and draws uniformly while starting up), whichever sampler made the joint step.
+        inner = self._inner(view, trial)
+        if inner is self._gp:
+            return self._tpe.sample_independent(view, trial, name, distribution)
+        return inner.sample_independent(view, trial, name, distribution)
+
+    def after_trial(
+        self, view: StudyView, trial: FrozenTrial, state: TrialState, value: float | None
+    ) -> None:
+        with self._lock:
+            self._choices.pop((view.study_name, trial.trial_id), None)
+        self._gp.after_trial(view, trial, state, value)
+        self._tpe.after_trial(view, trial, state, value)

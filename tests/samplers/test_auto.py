@@ -1,0 +1,127 @@
+"""AutoSampler: the documented rule picks GP or TPE, and the choice is exactly that sampler."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+import hpo_lab
+from hpo_lab.samplers import AutoSampler, GPSampler, RandomSampler, TPESampler
+from hpo_lab.samplers._base import BaseSampler
+from hpo_lab.trial._trial import Trial
+
+
+def _flat(trial: Trial) -> float:
+    x = trial.suggest_float("x", -5.0, 5.0)
+    y = trial.suggest_int("y", 0, 10)
+    c = trial.suggest_categorical("c", ["a", "b", "c"])
+    return (x - 1.0) ** 2 + (y - 3) ** 2 + (c != "b")
+
+
+def _conditional(trial: Trial) -> float:
+    kind = trial.suggest_categorical("kind", ["linear", "tree"])
+    if kind == "linear":
+        return (trial.suggest_float("lr", 1e-4, 1.0, log=True) - 0.01) ** 2
+    return float((trial.suggest_int("depth", 1, 12) - 4) ** 2)
+
+
+def _wide(trial: Trial) -> float:
+    return sum((trial.suggest_float(f"x{i}", 0.0, 1.0) - 0.3) ** 2 for i in range(17))
+
+
+def _params(sampler: BaseSampler, objective: Callable[[Trial], float], n: int) -> list[Any]:
+    study = hpo_lab.create_study(sampler=sampler)
+    study.optimize(objective, n_trials=n)
+    return [t.params for t in study.trials]
+
+
+def test_flat_small_space_runs_the_gp_exactly() -> None:
+    auto = _params(AutoSampler(seed=3), _flat, 16)
+    assert auto == _params(GPSampler(seed=3), _flat, 16)
+    assert auto != _params(TPESampler(seed=3), _flat, 16)
+
+
+@pytest.mark.parametrize("objective", [_conditional, _wide], ids=["conditional", "17-d"])
+def test_conditional_and_wide_spaces_run_tpe_exactly(
+    objective: Callable[[Trial], float],
+) -> None:
+    auto = _params(AutoSampler(seed=5), objective, 25)
+    assert auto == _params(TPESampler(seed=5), objective, 25)
+
+
+def test_choose_follows_the_documented_rule() -> None:
+    sampler = AutoSampler(seed=0, max_gp_trials=12, max_gp_choices=3)
+    study = hpo_lab.create_study(sampler=sampler)
+    assert sampler.choose(study.view) == "gp"  # nothing observed yet
+    study.optimize(_flat, n_trials=11)
+    assert sampler.choose(study.view) == "gp"
+    study.optimize(_flat, n_trials=1)
+    assert sampler.choose(study.view) == "tpe"  # 12 observations: TPE takes over
+
+    few_choices = AutoSampler(seed=0, max_gp_choices=2)
+    study = hpo_lab.create_study(sampler=few_choices)
+    study.optimize(_flat, n_trials=3)
+    assert few_choices.choose(study.view) == "tpe"  # 3 categorical choices > 2
+
+    study = hpo_lab.create_study(sampler=AutoSampler(seed=0))
+    study.optimize(_wide, n_trials=2)
+    assert study.sampler.choose(study.view) == "tpe"  # type: ignore[attr-defined]
+
+    study = hpo_lab.create_study(sampler=RandomSampler(seed=1))
+    study.optimize(_conditional, n_trials=10)
+    assert {frozenset(t.params) for t in study.trials} == {
+        frozenset({"kind", "lr"}),
+        frozenset({"kind", "depth"}),
+    }
+    assert AutoSampler().choose(study.view) == "tpe"
+
+
+def test_switching_to_tpe_mid_study_keeps_every_observation() -> None:
+    study = hpo_lab.create_study(sampler=AutoSampler(seed=2, max_gp_trials=15))
+    study.optimize(_flat, n_trials=40)
+    assert len(study.trials) == 40
+    assert study.best_value <= 1.0
+
+
+def test_inherited_trials_count_as_observations() -> None:
+    parent = hpo_lab.create_study(sampler=RandomSampler(seed=0))
+    parent.optimize(_flat, n_trials=12)
+    sampler = AutoSampler(seed=0)
+    child = hpo_lab.create_study(sampler=sampler, warm_start_from=parent)
+    # The GP is used from the child's first trial: its proposal equals a bare GP's.
+    gp_child = hpo_lab.create_study(sampler=GPSampler(seed=0), warm_start_from=parent)
+    first, gp_first = child.ask(), gp_child.ask()
+    _flat(first)
+    _flat(gp_first)
+    assert first.params == gp_first.params
+    cold = hpo_lab.create_study(sampler=AutoSampler(seed=0))
+    cold_first = cold.ask()
+    _flat(cold_first)
+    assert cold_first.params != first.params
+
+
+def test_default_sampler_of_create_study() -> None:
+    assert isinstance(hpo_lab.create_study().sampler, AutoSampler)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"n_startup_trials": -1},
+            "n_startup_trials must be an integer >= 0, but got n_startup_trials=-1",
+        ),
+        ({"max_gp_dims": 2.5}, "max_gp_dims must be an integer >= 0, but got max_gp_dims=2.5"),
+        (
+            {"max_gp_trials": True},
+            "max_gp_trials must be an integer >= 0, but got max_gp_trials=True",
+        ),
+    ],
+)
+def test_bad_arguments_name_the_value_and_the_rule(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message.replace("(", r"\(")):
+        AutoSampler(**kwargs)
+    with pytest.raises(TypeError, match="seed must be an int or None, but got seed='1'"):
+        AutoSampler(seed="1")  # type: ignore[arg-type]
