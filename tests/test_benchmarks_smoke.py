@@ -23,7 +23,9 @@ def test_overhead_quick_prints_a_table(tmp_path: Path) -> None:
     assert [c.strip() for c in header][:2] == ["storage", "library"]
     cells = {(r[0].strip(), r[1].strip()): [c.strip() for c in r[2:]] for r in body}
     assert set(cells) == {
-        ("in-memory", "hpo_lab"), ("in-memory", "optuna"), ("SQLite", "hpo_lab"),
+        ("in-memory", "hpo_lab"),
+        ("in-memory", "optuna"),
+        ("SQLite", "hpo_lab"),
         ("SQLite", "optuna"),
     }
     for (_, library), (median, spread, ratio) in cells.items():
@@ -42,3 +44,62 @@ def test_overhead_rejects_bad_sizes() -> None:
     )
     assert out.returncode == 2
     assert "--trials and --repeats must be >= 1, but got 0 and 5" in out.stderr
+
+
+def _bench(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, cwd=cwd, timeout=240
+    )
+
+
+def test_samplers_quick_runs_every_method_and_resumes_from_the_cache(tmp_path: Path) -> None:
+    script = str(ROOT / "benchmarks" / "samplers.py")
+    cache = str(tmp_path / "cache")
+    first = _bench(script, "--quick", "--cache-dir", cache, cwd=tmp_path)
+    assert first.returncode == 0, first.stdout + first.stderr
+    methods = ["random", "tpe", "gp", "auto", "optuna-tpe", "hyperopt-tpe"]
+    for problem in ("branin", "mixed"):
+        for method in methods:
+            for seed in (0, 1):
+                assert f"{problem} {method} seed {seed}: best " in first.stderr
+        assert len(list((tmp_path / "cache" / problem).glob("*-v[0-9]*-seed*.json"))) == 12
+    rows = {
+        line.split("|")[1].strip(): line.split("|")[2:-1]
+        for line in first.stdout.splitlines()
+        if line.startswith("| ")
+    }
+    overall = first.stdout.split("### Overall mean rank")[1].split("###")[0]
+    ranks = {
+        line.split("|")[1].strip(): float(line.split("|")[2])
+        for line in overall.splitlines()
+        if line.startswith("| ") and line.split("|")[1].strip() in methods
+    }
+    assert set(ranks) == set(methods)
+    # Six methods ranked per seed: the ranks average to 3.5.
+    assert abs(sum(ranks.values()) / len(ranks) - 3.5) < 1e-9
+    assert set(methods) <= set(rows)
+    assert "optuna-gp" not in first.stdout
+    assert "Wilcoxon" in first.stdout
+
+    again = _bench(script, "--quick", "--cache-dir", cache, "--table", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == first.stdout
+    assert "seed 0: best" not in again.stderr
+
+
+def test_samplers_rejects_bad_arguments(tmp_path: Path) -> None:
+    out = _bench(str(ROOT / "benchmarks" / "samplers.py"), "--trials", "0", cwd=tmp_path)
+    assert out.returncode == 2
+    assert "--trials must be >= 1, but got 0" in out.stderr
+
+
+def test_warm_start_quick_prints_a_table(tmp_path: Path) -> None:
+    out = _bench(str(ROOT / "benchmarks" / "warm_start.py"), "--quick", cwd=tmp_path)
+    assert out.returncode == 0, out.stdout + out.stderr
+    rows = [line.split("|")[1:-1] for line in out.stdout.splitlines() if line.startswith("| ")]
+    assert [r[0].strip() for r in rows[1:]] == ["branin", "mixed"]
+    for _, child, cold, wins in rows[1:]:
+        assert "reached)" in child and "reached)" in cold
+        faster, slower = (int(x) for x in wins.split("/"))
+        assert faster + slower <= 2
+    assert "The child's median is lower on " in out.stdout
