@@ -66,6 +66,8 @@ def _transform(source: str, filename: str) -> tuple[ast.Module, bool]:
         tree = rewrite_hp(tree)
     except ValueError as exc:
         raise BodyError(str(exc)) from None
+    if not tree.body:
+        raise BodyError("the %%hpo cell has no statements: its body is the objective")
     has_result = bool(tree.body) and isinstance(tree.body[-1], ast.Expr)
     if has_result:
         last = tree.body[-1]

@@ -2,7 +2,8 @@
 
 A kernel has one ``sys.stdout``: text a background thread prints lands in whichever cell runs
 at that moment. While any run is live, :func:`acquire` installs thin wrappers over
-``sys.stdout``, ``sys.stderr`` and ``warnings.showwarning`` that look up the writing thread:
+``sys.stdout``, ``sys.stderr`` and ``warnings.showwarning`` (and a filter on the ``hpo_lab``
+logger) that look up the writing thread:
 a thread registered with :func:`route` (a trial's thread) writes into its :class:`RunLog`,
 tagged with the trial number; every other thread passes through untouched. The last
 :func:`release` puts the originals back (unless something else replaced them meanwhile, which
@@ -25,6 +26,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import logging
 import sys
 import threading
 import warnings
@@ -103,6 +105,22 @@ def _routed_showwarning(
     hit[0].write(text, trial=hit[1], stream="warning")
 
 
+class _LogRouter(logging.Filter):
+    """Takes the ``hpo_lab`` logger's records made on routed threads (a runner saying that a
+    trial failed) into their run's log, whatever handlers logging has: they must not reach
+    the notebook either."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        hit = _lookup()
+        if hit is None:
+            return True
+        hit[0].write(f"{record.levelname}: {record.getMessage()}\n", trial=hit[1], stream="log")
+        return False
+
+
+_log_router = _LogRouter()
+
+
 def acquire() -> None:
     """Install the routing wrappers (counted: each live run holds them once)."""
     global _users
@@ -115,6 +133,7 @@ def acquire() -> None:
         sys.stdout = RoutingStream(sys.stdout, "stdout")
         sys.stderr = RoutingStream(sys.stderr, "stderr")
         warnings.showwarning = _routed_showwarning
+        logging.getLogger("hpo_lab").addFilter(_log_router)
 
 
 def release() -> None:
@@ -130,6 +149,7 @@ def release() -> None:
             sys.stdout = sys.stdout.base
         if isinstance(sys.stderr, RoutingStream):
             sys.stderr = sys.stderr.base
+        logging.getLogger("hpo_lab").removeFilter(_log_router)
         if warnings.showwarning is _routed_showwarning:
             warnings.showwarning = _saved["showwarning"]
         _saved.clear()

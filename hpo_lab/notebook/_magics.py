@@ -378,8 +378,6 @@ class HPOMagics(Magics):
             raise UsageError(
                 f"run {name!r} is still running: %hpo stop {name}, or %hpo extend {name} N"
             )
-        if not cell.strip():
-            raise UsageError("the %%hpo cell is empty: its body is the objective")
         try:
             objective = CellObjective(cell, self._user_ns, keep=args.keep)
         except BodyError as exc:
