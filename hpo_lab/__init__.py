@@ -40,6 +40,17 @@ def load_ipython_extension(ipython: Any) -> None:
         ) from exc
     load(ipython)
 
+
+def __getattr__(name: str) -> Any:
+    # hpo_lab.panel(study_or_run) loads the notebook layer only when first used, so that
+    # ``import hpo_lab`` imports neither ipywidgets nor plotly.
+    if name == "panel":
+        from hpo_lab.notebook._panel import panel
+
+        return panel
+    raise AttributeError(f"module 'hpo_lab' has no attribute {name!r}")
+
+
 __all__ = [
     "FailReason",
     "FrozenTrial",

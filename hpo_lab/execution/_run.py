@@ -124,6 +124,10 @@ class Run:
         self._counts = {"complete": 0, "pruned": 0, "failed": 0}
         self._running = 0
         self._wake: Callable[[], None] = lambda: None
+        # The objective and start_run arguments, so that a warm start can repeat the run; the
+        # objective is dropped when the run ends (a finished run must not pin its closure).
+        self._objective: Callable[[Any], Any] | None = None
+        self._settings: dict[str, Any] = {}
         #: Numbers of the trials this run started, in order.
         self.numbers: list[int] = []
 
@@ -166,6 +170,27 @@ class Run:
                 pruned=c["pruned"],
                 failed=c["failed"],
             )
+
+    @property
+    def objective(self) -> Callable[[Any], Any] | None:
+        """The objective while the run is live (``None`` once it has ended)."""
+        return self._objective
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The :func:`~hpo_lab.execution.start_run` arguments this run was started with
+        (``timeout``, ``n_jobs``, ``executor``, ``catch``, ``trial_timeout``, ``blas_threads``,
+        ``gc_after_trial``; ``n_trials`` as first given), as a new dict.
+
+        Example:
+            >>> import hpo_lab
+            >>> run = hpo_lab.create_study().start(lambda t: 1.0, n_trials=1, n_jobs=2)
+            >>> run.settings["n_jobs"], run.settings["executor"]
+            (2, 'thread')
+            >>> run.wait(60)
+            True
+        """
+        return dict(self._settings)
 
     @property
     def exception(self) -> BaseException | None:

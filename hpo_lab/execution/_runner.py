@@ -435,6 +435,7 @@ class _Runner:
         run._wake = lambda: None
         run._runner = None  # type: ignore[attr-defined]
         self.objective = None  # type: ignore[assignment]
+        run._objective = None
         self.executor.owner = None
         run._emit_state(final)
         run._done.set()
@@ -504,6 +505,17 @@ def start_run(
         study._stop_flag = False  # a study.stop() from before this run is not meant for it
         ex = _make_executor(executor, objective, n_jobs, blas_threads, study.study_name)
         run = Run(study, n_trials, n_jobs, ex.name)
+        run._objective = objective
+        run._settings = {
+            "n_trials": n_trials,
+            "timeout": timeout,
+            "n_jobs": n_jobs,
+            "executor": executor,
+            "catch": catch_types,
+            "trial_timeout": trial_timeout,
+            "blas_threads": blas_threads,
+            "gc_after_trial": gc_after_trial,
+        }
         runner = _Runner(
             study, objective, run, ex, timeout, catch_types, trial_timeout,
             callbacks or (), gc_after_trial,

@@ -13,8 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from hpo_lab.notebook._body import SOURCE_HASH_ATTR, CellObjective, objective_from_source
-from hpo_lab.notebook._env import in_colab
+from hpo_lab.notebook._env import in_colab, set_figures_mode
 from hpo_lab.notebook._log import LogEntry, RunLog, log_for
+from hpo_lab.notebook._panel import Panel, panel
 from hpo_lab.notebook._registry import Kept, kept
 
 __all__ = [
@@ -22,12 +23,15 @@ __all__ = [
     "CellObjective",
     "Kept",
     "LogEntry",
+    "Panel",
     "RunLog",
     "in_colab",
     "kept",
     "log_for",
     "objective_from_source",
+    "panel",
     "parse_narrowing",
+    "set_figures_mode",
 ]
 
 

@@ -55,7 +55,8 @@ def _check_mode(name: str, mode: object) -> str:
 
 
 def set_figures_mode(mode: str) -> None:
-    """Force how panels draw figures from now on: ``"widget"``, ``"html"`` or ``"auto"``.
+    """Force how panels draw figures from now on: ``"widget"``, ``"html"`` or ``"auto"``
+    (``"auto"`` clears the setting, so ``HPO_LAB_FIGURES`` applies again).
 
     Example:
         >>> set_figures_mode("sometimes")
@@ -64,7 +65,8 @@ def set_figures_mode(mode: str) -> None:
         ValueError: mode must be 'auto', 'widget' or 'html', but got mode='sometimes'
     """
     global _setting
-    _setting = _check_mode("mode", mode)
+    checked = _check_mode("mode", mode)
+    _setting = None if checked == "auto" else checked
 
 
 def figures_setting() -> str:
