@@ -12,6 +12,7 @@ from __future__ import annotations
 import keyword
 import os
 import shlex
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -514,7 +515,9 @@ class HPOMagics(Magics):
         try:
             entry: Entry | None = _registry.get(name) if storage is None else None
         except UnknownNameError:
-            if name is None or not (storage or os.environ.get("HPO_LAB_STORAGE")):
+            # Not started by a cell of this kernel: a study in the store (after a kernel
+            # restart, or one the panel's warm-start button created) still has a panel.
+            if name is None or _existing_direction(_resolve_storage(storage), name) is None:
                 raise
             entry = None
         if entry is not None:
@@ -528,8 +531,9 @@ class HPOMagics(Magics):
         from hpo_lab.study._study import load_study
 
         study = load_study(study_name=name, storage=_resolve_storage(storage))
-        if _show_panel(study) is None:
-            print(f"hpo: {name}: {len(study.trials)} trials in {storage}")
+        live = study.run
+        if _show_panel(live if live is not None else study) is None:
+            print(f"hpo: {name}: {len(study.trials)} trials")
 
     def _control(self, command: str, rest: list[str]) -> None:
         entry = self._entry(command, rest)
@@ -754,10 +758,20 @@ def _show_panel(obj: Any) -> Any:
     """Display a control panel for ``obj`` (a run or a study); ``None`` if none can be made."""
     try:
         from hpo_lab.notebook._panel import Panel
-    except ImportError:
+    except ImportError as exc:
+        print(f"hpo: no control panel ({exc}): pip install 'hpo_lab[notebook]'")
         return None
-    panel = Panel(obj)
-    panel.display()
+    try:
+        panel = Panel(obj)
+        panel.display()
+    except Exception as exc:
+        # The run goes on without its panel: say why in one line, and how to follow it.
+        print(
+            f"hpo: the control panel could not be shown ({type(exc).__name__}: {exc}); "
+            "%hpo list and %hpo df follow the run",
+            file=sys.stderr,
+        )
+        return None
     return panel
 
 

@@ -7,6 +7,7 @@ import signal
 import sys
 import threading
 import time
+import types
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -500,3 +501,25 @@ def test_storage_option_writes_a_sqlite_file(shell: InteractiveShell, tmp_path: 
     _cell(shell, f"{name} --trials 2 --no-panel --wait --storage {path}", "x = hp.float(0, 1)\nx")
     assert os.path.getsize(path) > 0
     assert len(hpo_lab.load_study(study_name=name, storage=str(path)).trials) == 2
+
+
+def test_colab_waits_in_the_foreground_by_default(
+    shell: InteractiveShell, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    name = _name()
+    _cell(shell, f"{name} --trials 3 --no-panel", "x = hp.float(0, 1)\nx")
+    run = _registry.get(name).run
+    assert run is not None and run.status.value == "finished"  # the cell waited
+    assert len(shell.user_ns[name].trials) == 3
+
+
+def test_show_finds_a_study_that_only_the_kernel_store_holds(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = _name()
+    _cell(shell, f"{name} --trials 1 --no-panel --wait", "x = hp.float(0, 1)\nx")
+    _registry.forget(name)
+    result = shell.run_cell(f"%hpo show {name}")
+    assert result.success, result.error_in_exec
+    assert "no %%hpo study named 'absent'" in _usage_error(shell, "%hpo show absent", capsys)
