@@ -54,14 +54,26 @@ def source_hash(source: str) -> str:
     return hashlib.sha256(source.encode("utf-8")).hexdigest()[:12]
 
 
+def _syntax_error(exc: SyntaxError) -> BodyError:
+    hint = ""
+    if "'return' outside function" in str(exc.msg):
+        hint = " (end the cell with the value itself, as its last line, instead of return)"
+    return BodyError(f"the cell body has a syntax error at line {exc.lineno}: {exc.msg}{hint}")
+
+
+def _compile(tree: ast.Module, filename: str) -> Any:
+    try:
+        return compile(tree, filename, "exec")
+    except SyntaxError as exc:  # found only when compiling: `return` or `yield` outside def
+        raise _syntax_error(exc) from None
+
+
 def _transform(source: str, filename: str) -> tuple[ast.Module, bool]:
     """Parse and rewrite ``source``; return the tree and whether it yields a result."""
     try:
         tree = ast.parse(source, filename=filename)
     except SyntaxError as exc:
-        raise BodyError(
-            f"the cell body has a syntax error at line {exc.lineno}: {exc.msg}"
-        ) from None
+        raise _syntax_error(exc) from None
     try:
         tree = rewrite_hp(tree)
     except ValueError as exc:
@@ -104,6 +116,8 @@ class CellObjective:
         keep: A variable of the body whose value each trial offers to :meth:`take_kept`
             (thread executor only: its value never crosses a process boundary).
         filename: Shown in tracebacks.
+        cell: The cell as written, when ``source`` is its IPython-transformed form (``%time``
+            and ``!cmd`` lines made Python); the source hash is taken from it.
 
     Example:
         >>> import hpo_lab
@@ -122,15 +136,17 @@ class CellObjective:
         *,
         keep: str | None = None,
         filename: str = "<%%hpo cell>",
+        cell: str | None = None,
     ) -> None:
         tree, self._has_result = _transform(source, filename)
         self.source = source
-        self.source_hash = source_hash(source)
+        # Hashed as the user wrote it (``cell``), before IPython's transformations.
+        self.source_hash = source_hash(source if cell is None else cell)
         self.filename = filename
         self.keep = keep
         self.reads = frozenset(_read_names(tree) - _BOUND)
         self.namespace: dict[str, Any] = dict(namespace)
-        self._code: Any = compile(tree, filename, "exec")
+        self._code: Any = _compile(tree, filename)
         self._kept: dict[int, Any] = {}
         self._kept_lock = threading.Lock()
 
@@ -161,7 +177,7 @@ class CellObjective:
         self.__dict__.update(state)
         self._kept_lock = threading.Lock()
         if self._code is None:
-            self._code = compile(_transform(self.source, self.filename)[0], self.filename, "exec")
+            self._code = _compile(_transform(self.source, self.filename)[0], self.filename)
 
     def __call__(self, trial: Any) -> Any:
         """Run the body for ``trial`` and return its last expression's value."""

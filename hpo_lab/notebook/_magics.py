@@ -380,7 +380,11 @@ class HPOMagics(Magics):
                 f"run {name!r} is still running: %hpo stop {name}, or %hpo extend {name} N"
             )
         try:
-            objective = CellObjective(cell, self._user_ns, keep=args.keep)
+            shell = self.shell
+            assert shell is not None
+            # IPython syntax in the body (%time, !ls) becomes Python, as in any cell.
+            source: str = cast(Any, shell).transform_cell(cell)
+            objective = CellObjective(source, self._user_ns, keep=args.keep, cell=cell)
         except BodyError as exc:
             raise UsageError(str(exc)) from None
         if args.executor == "process":

@@ -20,6 +20,7 @@ from IPython.core.interactiveshell import InteractiveShell
 
 import hpo_lab
 from hpo_lab.notebook import SOURCE_HASH_ATTR, _capture, _registry, kept, log_for
+from hpo_lab.notebook._body import source_hash
 from hpo_lab.trial import TrialState
 
 pytestmark = pytest.mark.timeout(120)
@@ -523,3 +524,16 @@ def test_show_finds_a_study_that_only_the_kernel_store_holds(
     result = shell.run_cell(f"%hpo show {name}")
     assert result.success, result.error_in_exec
     assert "no %%hpo study named 'absent'" in _usage_error(shell, "%hpo show absent", capsys)
+
+
+def test_ipython_syntax_in_the_body_works_and_return_gets_a_hint(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = _name()
+    body = "x = hp.float(0, 1)\nwho = %who_ls\nx + len(who) * 0"
+    _cell(shell, f"{name} --trials 2 --no-panel --wait", body)
+    trials = shell.user_ns[name].trials
+    assert [t.state for t in trials] == [TrialState.COMPLETE] * 2
+    assert trials[0].system_attrs[SOURCE_HASH_ATTR] == source_hash(body + "\n")
+    error = _usage_error(shell, f"%%hpo {_name()} --no-panel\nreturn 1.0", capsys)
+    assert "'return' outside function (end the cell with the value itself" in error
