@@ -688,7 +688,9 @@ class Panel:
                 text, error = messages[-1]
                 color = "#c00" if error else "#060"
                 _set(
-                    self.message, "value", f'<span style="color:{color}">{html.escape(text)}</span>'
+                    self.message,
+                    "value",
+                    f'<span style="color:{color}">{html.escape(text, quote=False)}</span>',
                 )
             for child_run in new_children:
                 child = Panel(child_run, figures=self.mode)  # type: ignore[arg-type]
@@ -748,7 +750,9 @@ class Panel:
             pick = max if self._study.direction == "maximize" else min
             best = pick(done, key=lambda t: t.value)  # type: ignore[arg-type,return-value]
             params = ", ".join(f"{k}={v!r}" for k, v in sorted(best.params.items()))
-            best_text = f"best {best.value:.6g} (trial {best.number}): {html.escape(params)}"
+            best_text = (
+                f"best {best.value:.6g} (trial {best.number}): {html.escape(params, quote=False)}"
+            )
         else:
             best_text = "best: no COMPLETE trial yet"
         _set(self.best, "value", best_text)
@@ -866,12 +870,15 @@ class Panel:
         key = self.sort_by.value
         if key == "best":
             df = df.sort_values(
-                "value", ascending=self._study.direction == "minimize", na_position="last"
+                "value",
+                ascending=self._study.direction == "minimize",
+                na_position="last",
+                kind="stable",
             )
         elif key == "newest":
-            df = df.sort_values("number", ascending=False)
+            df = df.sort_values("number", ascending=False, kind="stable")
         elif key == "duration" and "duration" in df:
-            df = df.sort_values("duration", ascending=False, na_position="last")
+            df = df.sort_values("duration", ascending=False, na_position="last", kind="stable")
         drop = [c for c in ("datetime_start", "datetime_complete") if c in df]
         shown_df = df.drop(columns=drop).head(_TABLE_ROWS)
         table = shown_df.to_html(index=False, na_rep="", border=0, classes="hpo-table")

@@ -1,0 +1,500 @@
+"""The control panel, driven headlessly: real studies and runs (in memory and SQLite), real
+widgets; buttons are clicked and range controls set as a user would, and the study and run
+state is checked.
+
+These tests also run in a second environment pinned to Colab's stack (ipywidgets 7.7,
+ipykernel 6.17, plotly 5.24): see ``test_colab_stack.py``.
+"""
+
+from __future__ import annotations
+
+import _thread
+import math
+import re
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import types
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+import hpo_lab
+from hpo_lab.notebook import Panel, log_for, set_figures_mode
+from hpo_lab.notebook._body import SOURCE_HASH_ATTR
+from hpo_lab.trial import TrialState
+
+FIGURES = ["widget", "html"]
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what or condition}")
+        time.sleep(0.02)
+
+
+def slow_objective(delay: float = 0.05) -> Callable[[Any], float]:
+    def objective(trial: Any) -> float:
+        lr = trial.suggest_float("lr", 1e-5, 1e-1, log=True)
+        k = trial.suggest_int("k", 0, 10)
+        opt = trial.suggest_categorical("opt", ["sgd", "adam", "adamw"])
+        for step in range(3):
+            trial.report(lr * (3 - step), step)
+        time.sleep(delay)
+        return math.log10(lr) ** 2 + k + (opt == "sgd")
+
+    return objective
+
+
+def complete_points(figure: Any) -> int:
+    return sum(len(t.x) for t in figure.data if t.legendgroup == "complete" and t.x is not None)
+
+
+@pytest.fixture
+def panels() -> Any:
+    made: list[Panel] = []
+    runs: list[Any] = []
+
+    def make(obj: Any, **kwargs: Any) -> Panel:
+        p = Panel(obj, **kwargs)
+        made.append(p)
+        if p.run is not None:
+            runs.append(p.run)
+        return p
+
+    yield make
+    for p in made:
+        for child in p.children:
+            if child.run is not None:
+                child.run.stop()
+                child.run.wait(60)
+            child.close()
+        if p.run is not None:
+            p.run.stop()
+            p.run.wait(60)
+        p.close()
+
+
+# -- a static panel --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("figures", FIGURES)
+def test_static_panel_of_a_study_loaded_from_sqlite(
+    tmp_path: Any, panels: Any, figures: str
+) -> None:
+    path = str(tmp_path / "runs.db")
+    study = hpo_lab.create_study(study_name="done", storage=path)
+
+    def objective(trial: Any) -> float:
+        x = trial.suggest_float("x", -2, 2)
+        trial.report(x * x, 0)
+        if trial.number == 3:
+            raise RuntimeError("boom in trial three")
+        return x * x
+
+    study.optimize(objective, n_trials=12, catch=(RuntimeError,))
+    # After a kernel restart: a fresh object on the same file, no run.
+    loaded = hpo_lab.load_study(study_name="done", storage=path)
+    p = panels(loaded, figures=figures)
+    p.refresh()
+    assert p.run is None and p.status.value == "no run"
+    assert (p.progress.value, p.progress.max) == (12, 12)
+    assert "11 complete" in p.counts.value and "1 failed" in p.counts.value
+    best = min(t.value for t in loaded.trials if t.state == TrialState.COMPLETE)
+    assert f"{best:.6g}" in p.best.value
+    for button in (p.pause_button, p.resume_button, p.stop_button, p.add_button):
+        assert button.disabled
+    assert p.workers.disabled
+    # Every plot is there, heavy ones included.
+    assert complete_points(p.history_view.figure) == 11
+    for name, view in p.heavy_views.items():
+        assert view.n_renders >= 1, name
+        assert len(view.figure.data) > 0, name
+    assert "boom in trial three" in p.failures.value and "Traceback" in p.failures.value
+    assert p.table.value.count("</tr>") == 13  # header + 12 trials
+    if figures == "html":
+        bundle = p.history_view.widget.outputs[0]["data"]
+        assert "application/vnd.plotly.v1+json" in bundle or "text/html" in bundle
+
+
+def test_trials_table_sorts(panels: Any) -> None:
+    study = hpo_lab.create_study()
+    study.optimize(lambda t: t.suggest_int("k", 0, 100), n_trials=15)
+    p = panels(study, figures="html")
+    p.sort_by.value = "best"
+    p.refresh()
+    numbers = [t.number for t in sorted(study.trials, key=lambda t: t.value)]
+    first_cells = re.findall(r"<tr>\s*<td>(.*?)</td>", p.table.value)
+    assert [int(c) for c in first_cells] == numbers
+    p.sort_by.value = "newest"
+    p.refresh()
+    first_cells = re.findall(r"<tr>\s*<td>(.*?)</td>", p.table.value)
+    assert [int(c) for c in first_cells] == list(range(14, -1, -1))
+
+
+# -- run controls ----------------------------------------------------------------------------------
+
+
+def test_pause_resume_stop_buttons_control_the_run(panels: Any) -> None:
+    study = hpo_lab.create_study()
+    run = study.start(slow_objective(0.05), n_trials=10_000, n_jobs=2)
+    p = panels(run, figures="html")
+    wait_until(lambda: len(study.trials) >= 3, what="three trials")
+    p.pause_button.click()
+    assert run.status.value == "paused"
+    p.refresh()
+    assert p.status.value == "paused" and p.pause_button.disabled and not p.resume_button.disabled
+    wait_until(lambda: run.progress.running == 0, what="running trials to finish")
+    started = len(study.trials)
+    time.sleep(0.5)
+    assert len(study.trials) == started, "a trial started while paused"
+    p.resume_button.click()
+    assert run.status.value == "running"
+    wait_until(lambda: len(study.trials) > started, what="a trial after resume")
+    p.stop_button.click()
+    assert run.wait(60)
+    p.refresh()
+    assert p.status.value == "finished"
+    assert p.stop_button.disabled and p.pause_button.disabled and p.add_button.disabled
+
+
+def test_add_trials_and_workers(panels: Any) -> None:
+    study = hpo_lab.create_study()
+    run = study.start(slow_objective(0.05), n_trials=4, n_jobs=1)
+    p = panels(run, figures="html")
+    p.add_n.value = 3
+    p.add_button.click()
+    assert run.n_trials == 7
+    p.workers.value = 3
+    assert run.n_jobs == 3
+    assert run.wait(60)
+    assert len(study.trials) == 7
+    p.refresh()
+    assert (p.progress.value, p.progress.max) == (7, 7)
+    assert "added 3 trials" in p.message.value
+    # A run that has ended takes no more controls; the message says so.
+    p.pause_button.disabled = False  # as if clicked in the browser before the update arrived
+    p.pause_button.click()
+    p.refresh()
+    assert "no live run" in p.message.value
+
+
+def test_workers_follow_the_run(panels: Any) -> None:
+    study = hpo_lab.create_study()
+    run = study.start(slow_objective(0.05), n_trials=10_000, n_jobs=1)
+    p = panels(run, figures="html")
+    run.set_n_jobs(2)  # from elsewhere, say %hpo jobs
+    p.refresh()
+    assert p.workers.value == 2 and run.n_jobs == 2
+
+
+# -- the space editor ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("figures", FIGURES)
+def test_apply_narrows_the_running_study(panels: Any, figures: str) -> None:
+    study = hpo_lab.create_study()
+    run = study.start(slow_objective(0.02), n_trials=10_000, n_jobs=2)
+    p = panels(run, figures=figures)
+    wait_until(lambda: len(study.trials) >= 4, what="four trials")
+    p.refresh()
+    rows = p.editor.rows
+    assert set(rows) == {"lr", "k", "opt"}
+    # A log parameter's slider runs over log10 of the value.
+    assert (rows["lr"].control.min, rows["lr"].control.max) == pytest.approx((-5, -1))
+    rows["lr"].control.value = (-3.0, -2.0)
+    rows["k"].control.value = (2, 5)
+    sgd = next(t for t in rows["opt"].toggles if t.description == "sgd")
+    sgd.value = False
+    p.refresh()
+    assert "1e-3" in rows["lr"].readout.value.replace("0.001", "1e-3")
+    p.editor.apply_button.click()
+    revision = study.search_space_history[-1]
+    assert revision.number == 1
+    lr, k, opt = (revision.constraints[n] for n in ("lr", "k", "opt"))
+    assert (lr.low, lr.high) == pytest.approx((1e-3, 1e-2))
+    assert (k.low, k.high) == (2, 5)
+    assert list(opt.choices) == ["adam", "adamw"]
+    wait_until(
+        lambda: sum(1 for t in study.trials if t.revision == 1 and t.state.is_finished()) >= 6,
+        what="six trials under the new revision",
+    )
+    for t in study.trials:
+        if t.revision == 1 and t.params:
+            assert 1e-3 <= t.params["lr"] <= 1e-2 and 2 <= t.params["k"] <= 5
+            assert t.params["opt"] in ("adam", "adamw")
+    p.refresh()
+    assert "applied revision 1" in p.message.value
+    assert "current revision: 1" in p.editor.status.value
+    # Where the good trials lie, per parameter.
+    assert "best 25%" in rows["lr"].hint.value and "<svg" in rows["lr"].hint.value
+
+
+def test_editor_rejects_an_empty_choice(panels: Any) -> None:
+    study = hpo_lab.create_study()
+    study.optimize(slow_objective(0), n_trials=3)
+    p = panels(study, figures="html")
+    for toggle in p.editor.rows["opt"].toggles:
+        toggle.value = False
+    p.editor.apply_button.click()
+    p.refresh()
+    assert "choose at least one value for 'opt'" in p.message.value
+    assert len(study.search_space_history) == 1
+
+
+def test_warm_start_creates_a_running_child_in_the_same_storage(tmp_path: Any, panels: Any) -> None:
+    path = str(tmp_path / "warm.db")
+    study = hpo_lab.create_study(study_name="parent", storage=path)
+    run = study.start(slow_objective(0.01), n_trials=30, n_jobs=2)
+    p = panels(run, figures="html")
+    wait_until(lambda: len(study.trials) >= 12, what="twelve trials")
+    p.refresh()
+    p.editor.rows["k"].control.value = (0, 6)
+    p.editor.warm_button.click()
+    p.refresh()
+    assert "warm-started parent_warm1" in p.message.value
+    child = hpo_lab.load_study(study_name="parent_warm1", storage=path)
+    assert child.parent is not None and child.parent.study_name == "parent"
+    inherited = child.inherited_trials
+    assert len(inherited) > 0 and all(t.params["k"] <= 6 for t in inherited)
+    constraint = child.search_space_history[-1].constraints["k"]
+    assert (constraint.low, constraint.high) == (0, 6)
+    [child_panel] = p.children
+    assert child_panel.run is not None
+    wait_until(lambda: len(child.trials) > 0, what="a trial of the child")
+    assert all(t.params["k"] <= 6 for t in child.trials if t.params)
+    assert child_panel.widget in p.children_box.children
+    assert "parent_warm1" in p.lineage.value
+    child_panel.refresh()
+    assert "lineage: parent_warm1 ← parent" in child_panel.lineage.value
+    # The same settings as the parent's run.
+    assert child_panel.run.n_jobs == 2 and child_panel.run.n_trials == 30
+    p.editor.warm_button.click()
+    p.refresh()
+    assert "parent_warm2" in [c.study.study_name for c in p.children]
+
+
+def test_warm_start_without_an_objective_says_why(panels: Any) -> None:
+    study = hpo_lab.create_study()
+    study.optimize(slow_objective(0), n_trials=3)
+    p = panels(study, figures="html")
+    p.editor.warm_button.disabled = False
+    p.editor.warm_button.click()
+    p.refresh()
+    assert "no objective to run" in p.message.value
+    assert [s.study_name for s in study.storage.get_all_studies()] == [study.study_name]
+
+
+# -- live updates ----------------------------------------------------------------------------------
+
+
+def test_trials_from_another_process_show_up(tmp_path: Any, panels: Any) -> None:
+    path = str(tmp_path / "shared.db")
+    study = hpo_lab.create_study(study_name="shared", storage=path)
+    p = panels(study, figures="html")
+    assert p.progress.value == 0
+    script = textwrap.dedent(
+        f"""
+        import hpo_lab
+        s = hpo_lab.load_study(study_name="shared", storage={path!r})
+        s.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=5)
+        """
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
+    # No refresh(): the bridge thread polls the store's change cursor.
+    wait_until(lambda: p.progress.value == 5, what="the other process's trials in the panel")
+    wait_until(lambda: p.history_view.n_renders >= 2, what="the history re-rendered")
+    assert complete_points(p.history_view.figure) == 5
+
+
+def _all_widgets(widget: Any) -> list[Any]:
+    out = [widget]
+    for child in getattr(widget, "children", ()):
+        out += _all_widgets(child)
+    return out
+
+
+@pytest.mark.parametrize("figures", FIGURES)
+def test_one_bridge_thread_changes_widgets_a_few_times_a_second(panels: Any, figures: str) -> None:
+    study = hpo_lab.create_study()
+
+    def fast(trial: Any) -> float:
+        x = trial.suggest_float("x", 0, 1)
+        trial.report(x, 0)
+        return x
+
+    run = study.start(fast, n_trials=None, n_jobs=2)
+    p = panels(run, figures=figures)
+    threads: set[str] = set()
+    widgets = _all_widgets(p.widget)
+    for w in widgets:
+        w.observe(lambda _change: threads.add(threading.current_thread().name))
+    batches: list[float] = []
+    original = p.progress.hold_sync
+
+    def counting_hold_sync() -> Any:
+        batches.append(time.monotonic())
+        return original()
+
+    p.progress.hold_sync = counting_hold_sync
+    time.sleep(2.0)
+    window = list(batches)
+    wait_until(lambda: len(study.trials) > 50, what="a fast run")
+    run.stop()
+    assert run.wait(60)
+    time.sleep(0.3)
+    assert 2 <= len(window) <= 10, f"{len(window)} batched updates in 2 s"
+    assert threads == {p.bridge_thread.name}, threads
+    assert p.n_updates >= len(window)
+
+
+def test_panel_wait_runs_in_the_foreground(panels: Any) -> None:
+    study = hpo_lab.create_study()
+    run = study.start(slow_objective(0.01), n_trials=12, n_jobs=2)
+    p = panels(run, figures="html")
+    threads: set[str] = set()
+    p.progress.observe(lambda _c: threads.add(threading.current_thread().name), names="value")
+    assert p.wait(timeout=60) is True
+    assert p.progress.value == 12 and p.status.value == "finished"
+    assert threading.current_thread().name in threads
+    assert p.static_html and "hpo-static" in p.static_html
+
+
+def test_ctrl_c_in_wait_stops_the_run_cleanly(panels: Any) -> None:
+    study = hpo_lab.create_study()
+    run = study.start(slow_objective(0.2), n_trials=10_000, n_jobs=2)
+    p = panels(run, figures="html")
+    wait_until(lambda: len(study.trials) >= 2, what="two trials")
+    timer = threading.Timer(0.5, _thread.interrupt_main)
+    timer.start()
+    try:
+        assert p.wait(timeout=60) is False
+    finally:
+        timer.cancel()
+    assert not run.is_live()
+    assert p.status.value == "finished"
+    assert not any(t.state == TrialState.RUNNING for t in study.trials)
+
+
+def test_wait_times_out(panels: Any) -> None:
+    study = hpo_lab.create_study()
+    run = study.start(slow_objective(0.05), n_trials=10_000)
+    p = panels(run, figures="html")
+    t0 = time.monotonic()
+    assert p.wait(timeout=0.5) is False
+    assert time.monotonic() - t0 < 10 and run.is_live()
+    with pytest.raises(
+        ValueError, match="timeout must be >= 0 seconds or None, but got timeout=-1"
+    ):
+        p.wait(timeout=-1)
+
+
+def test_static_snapshot_goes_into_the_cell_output(panels: Any) -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    InteractiveShell.instance()
+    study = hpo_lab.create_study(study_name="snap")
+    run = study.start(slow_objective(0.01), n_trials=6)
+    with capture_output() as captured:
+        p = panels(run, figures="html")
+        p.display()
+        assert run.wait(60)
+        p.refresh()
+    outputs = captured.outputs
+    assert any("application/vnd.jupyter.widget-view+json" in o.data for o in outputs)
+    html_outputs = [o.data.get("text/html", "") for o in outputs]
+    assert any("hpo-static" in h and "snap" in h for h in html_outputs), html_outputs
+
+
+def test_source_change_and_log(panels: Any) -> None:
+    study = hpo_lab.create_study()
+
+    def objective(trial: Any) -> float:
+        trial.set_system_attr(SOURCE_HASH_ATTR, "aaaa" if trial.number < 3 else "bbbb")
+        return trial.suggest_float("x", 0, 1)
+
+    run = study.start(objective, n_trials=5)
+    log_for(run).write("hello from a trial\n", trial=1)
+    log_for(run).write("careful", trial=2, stream="warning")
+    p = panels(run, figures="html")
+    assert run.wait(60)
+    p.refresh()
+    assert "objective source changed at trial 3" in p.source_note.value
+    assert "[trial 1] hello from a trial" in p.log_view.value
+    assert "[trial 2] warning: careful" in p.log_view.value
+
+
+def test_attach_follows_a_new_run_and_close_ends_the_bridge(panels: Any) -> None:
+    study = hpo_lab.create_study(study_name="again")
+    first = study.start(slow_objective(0.01), n_trials=3)
+    p = panels(first, figures="html")
+    assert first.wait(60)
+    second = study.start(slow_objective(0.01), n_trials=4)
+    p.attach(second)
+    assert second.wait(60)
+    p.refresh()
+    assert p.run is second and p.progress.value == 4 and p.status.value == "finished"
+    # A second view of the same run (as %hpo show makes); closing the first ends its thread.
+    other = panels(study, figures="html")
+    thread = p.bridge_thread
+    p.close()
+    assert not thread.is_alive()
+    other.refresh()
+    assert other.progress.value == 7
+    with pytest.raises(ValueError, match="attach\\(\\) takes a run of study 'again'"):
+        other.attach(hpo_lab.create_study(study_name="x").start(lambda t: 1.0, n_trials=1))
+
+
+def test_bad_arguments_give_one_line_errors() -> None:
+    with pytest.raises(TypeError, match="Panel takes a Study or a Run, but got int"):
+        Panel(42)  # type: ignore[arg-type]
+    study = hpo_lab.create_study()
+    with pytest.raises(
+        ValueError, match="figures must be 'auto', 'widget' or 'html', but got figures='svg'"
+    ):
+        Panel(study, figures="svg")  # type: ignore[arg-type]
+
+
+def test_figures_mode_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    study = hpo_lab.create_study()
+    monkeypatch.setenv("HPO_LAB_FIGURES", "html")
+    p = Panel(study)
+    assert p.mode == "html"
+    p.close()
+    set_figures_mode("widget")
+    try:
+        p = Panel(study)
+        assert p.mode == "widget"
+        p.close()
+    finally:
+        set_figures_mode("auto")
+    monkeypatch.delenv("HPO_LAB_FIGURES")
+    # Colab does not render widget updates from threads: auto means html there.
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    p = Panel(study)
+    assert p.mode == "html"
+    p.close()
+    monkeypatch.setenv("HPO_LAB_FIGURES", "svg")
+    with pytest.raises(ValueError, match="HPO_LAB_FIGURES must be 'auto', 'widget' or 'html'"):
+        Panel(study)
+
+
+def test_hpo_lab_panel_is_lazy_and_displays() -> None:
+    code = textwrap.dedent(
+        """
+        import sys, hpo_lab
+        assert "ipywidgets" not in sys.modules and "plotly" not in sys.modules
+        s = hpo_lab.create_study()
+        s.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+        p = hpo_lab.panel(s, figures="html", display=False)
+        assert "ipywidgets" in sys.modules and p.progress.value == 2
+        p.close()
+        """
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
