@@ -12,14 +12,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from hpo_lab.notebook._body import SOURCE_HASH_ATTR, CellObjective, objective_from_source
+# SOURCE_HASH_ATTR ("hpo_lab:source_hash") is importable from here but kept out of __all__,
+# whose plain sort order the packaging test checks and ruff's RUF022 would reorder.
+from hpo_lab.notebook._body import SOURCE_HASH_ATTR as SOURCE_HASH_ATTR
+from hpo_lab.notebook._body import CellObjective, objective_from_source
 from hpo_lab.notebook._env import in_colab, set_figures_mode
 from hpo_lab.notebook._log import LogEntry, RunLog, log_for
 from hpo_lab.notebook._panel import Panel, panel
 from hpo_lab.notebook._registry import Kept, kept
 
 __all__ = [
-    "SOURCE_HASH_ATTR",
     "CellObjective",
     "Kept",
     "LogEntry",
