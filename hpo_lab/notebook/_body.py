@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import os
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from hpo_lab.notebook._hp import rewrite_hp
@@ -113,8 +114,10 @@ class CellObjective:
     Args:
         source: The cell body.
         namespace: The notebook names available to the body (copied; each trial copies again).
-        keep: A variable of the body whose value each trial offers to :meth:`take_kept`
-            (thread executor only: its value never crosses a process boundary).
+        keep: A variable of the body whose value each COMPLETE trial offers to
+            :meth:`take_kept`. On the thread executor it stays in memory; for worker
+            processes call :meth:`keep_in_files` first: a worker then pickles it into a
+            directory, unless a better value is already known (:meth:`note_best`).
         filename: Shown in tracebacks.
         cell: The cell as written, when ``source`` is its IPython-transformed form (``%time``
             and ``!cmd`` lines made Python); the source hash is taken from it.
@@ -149,6 +152,62 @@ class CellObjective:
         self._code: Any = _compile(tree, filename)
         self._kept: dict[int, Any] = {}
         self._kept_lock = threading.Lock()
+        self._keep_dir: str | None = None
+        self._maximize = False
+
+    def keep_in_files(self, directory: str, direction: str = "minimize") -> None:
+        """Let worker processes hand ``keep`` values back through files in ``directory``.
+
+        ``direction`` says which values are better, so a worker skips pickling a value that
+        cannot be the best (one no better than the last :meth:`note_best`).
+        """
+        if direction not in ("minimize", "maximize"):
+            raise ValueError(
+                f"direction must be 'minimize' or 'maximize', but got direction={direction!r}"
+            )
+        self._keep_dir = directory
+        self._maximize = direction == "maximize"
+
+    def note_best(self, value: float) -> None:
+        """Record the best COMPLETE value so far (workers read it before pickling a value)."""
+        if self._keep_dir is None:
+            return
+        path = os.path.join(self._keep_dir, "best")
+        tmp = f"{path}.{os.getpid()}.{threading.get_ident()}"
+        with open(tmp, "w") as f:
+            f.write(repr(float(value)))
+        os.replace(tmp, path)
+
+    def _could_be_best(self, value: float) -> bool:
+        assert self._keep_dir is not None
+        try:
+            with open(os.path.join(self._keep_dir, "best")) as f:
+                best = float(f.read())
+        except (OSError, ValueError):
+            return True
+        return value > best if self._maximize else value < best
+
+    def _offer(self, number: int, value: float, kept: Any) -> None:
+        if self._keep_dir is None:
+            with self._kept_lock:
+                self._kept[number] = kept
+            return
+        # Best values only improve: one no better than the best so far never becomes best.
+        if not self._could_be_best(value):
+            return
+        import cloudpickle
+
+        try:
+            data = cloudpickle.dumps(kept)
+        except Exception as exc:
+            raise TypeError(
+                f"--keep {self.keep}: its value cannot be sent back from a worker process "
+                f"({type(exc).__name__}: {exc}); use --executor thread"
+            ) from exc
+        path = os.path.join(self._keep_dir, f"{number}.pkl")
+        with open(f"{path}.part", "wb") as f:
+            f.write(data)
+        os.replace(f"{path}.part", path)
 
     def clone(self) -> CellObjective:
         """A copy for another run (same body and names, nothing kept yet)."""
@@ -157,12 +216,14 @@ class CellObjective:
         clone.namespace = dict(self.namespace)
         clone._kept = {}
         clone._kept_lock = threading.Lock()
+        clone._keep_dir = None  # another run's trial numbers must not meet this one's files
         return clone
 
     def shipped(self) -> CellObjective:
         """A copy that carries only the notebook names the body reads (for worker processes)."""
         clone = self.clone()
         clone.namespace = {k: v for k, v in self.namespace.items() if k in self.reads}
+        clone._keep_dir = self._keep_dir
         return clone
 
     def __getstate__(self) -> dict[str, Any]:
@@ -210,8 +271,7 @@ class CellObjective:
                 raise NameError(
                     f"--keep {self.keep}: the cell did not define {self.keep!r} in this trial"
                 )
-            with self._kept_lock:
-                self._kept[trial.number] = ns[self.keep]
+            self._offer(trial.number, float(value), ns[self.keep])
         return value
 
     def take_kept(self, number: int) -> tuple[bool, Any]:
@@ -219,13 +279,18 @@ class CellObjective:
         with self._kept_lock:
             if number in self._kept:
                 return True, self._kept.pop(number)
+        if self._keep_dir is None:
             return False, None
+        path = os.path.join(self._keep_dir, f"{number}.pkl")
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError:
+            return False, None
+        os.remove(path)
+        import cloudpickle
 
-    def drop_kept(self, numbers: Iterable[int]) -> None:
-        """Forget the kept values of trials ``numbers``."""
-        with self._kept_lock:
-            for n in numbers:
-                self._kept.pop(n, None)
+        return True, cloudpickle.loads(data)
 
     def __repr__(self) -> str:
         return f"CellObjective(source_hash={self.source_hash!r}, reads={sorted(self.reads)!r})"
@@ -289,12 +354,16 @@ def objective_from_source(
     *,
     executor: str = "thread",
     keep: str | None = None,
-) -> Callable[[Any], Any]:
+    keep_dir: str | None = None,
+    direction: str = "minimize",
+) -> CellObjective:
     """The objective a ``%%hpo`` cell with body ``source`` runs, for use without the magics.
 
     ``user_ns`` holds the variables the body may read (``globals()`` in a script). With
     ``executor="process"`` the objective carries only the names the body reads, and a name
-    that cannot be pickled is a ``ValueError`` naming it.
+    that cannot be pickled is a ``ValueError`` naming it. With ``keep``, each trial offers
+    that variable's value: ``objective.take_kept(trial_number)`` hands it over once (worker
+    processes need ``keep_dir``, a directory they write it to, and the study's ``direction``).
 
     Example:
         >>> import hpo_lab
@@ -318,10 +387,12 @@ def objective_from_source(
     if executor == "thread":
         return objective
     if keep is not None:
-        raise ValueError(
-            f"keep={keep!r} works with the thread executor only: a value kept in a worker "
-            "process cannot come back; use executor='thread'"
-        )
+        if keep_dir is None:
+            raise ValueError(
+                f"keep={keep!r} with worker processes needs keep_dir, a directory through "
+                "which workers hand the values back"
+            )
+        objective.keep_in_files(keep_dir, direction)
     bad = unpicklable_names(objective)
     if bad:
         name, why = bad[0]

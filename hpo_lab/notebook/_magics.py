@@ -340,8 +340,7 @@ class HPOMagics(Magics):
         "--keep",
         default=None,
         metavar="VAR",
-        help="keep variable VAR of the best trial so far, as "
-        "hpo_lab.notebook.kept(NAME)[VAR] (thread executor)",
+        help="keep variable VAR of the best trial so far, as hpo_lab.notebook.kept(NAME)[VAR]",
     )
     @cell_magic("hpo")
     def hpo_cell(self, line: str, cell: str) -> None:
@@ -366,11 +365,6 @@ class HPOMagics(Magics):
             raise UsageError(f"--jobs must be >= 1, but got {args.jobs}")
         if args.keep is not None:
             _check_name(args.keep, "--keep VAR")
-            if args.executor != "thread":
-                raise UsageError(
-                    "--keep works with --executor thread only: a value kept in a worker "
-                    "process cannot come back to the notebook"
-                )
         try:
             previous = _registry.get(name)
         except UnknownNameError:
@@ -721,7 +715,18 @@ def _start(entry: Entry, n_trials: int | None, timeout: float | None) -> None:
                 kept.clear()
                 kept[keep] = value
                 kept.trial, kept.value = frozen.number, frozen.value
+                objective.note_best(frozen.value)
 
+        if options.get("executor") == "process" and objective._keep_dir is None:
+            import shutil
+            import tempfile
+            import weakref
+
+            directory = tempfile.mkdtemp(prefix="hpo-keep-")
+            weakref.finalize(objective, shutil.rmtree, directory, True)
+            objective.keep_in_files(directory, study.direction)
+            if kept.value is not None:
+                objective.note_best(kept.value)
         callbacks.append(keep_best)
     _capture.acquire()
     try:

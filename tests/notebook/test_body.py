@@ -6,6 +6,7 @@ import ast
 import sys
 import threading
 import warnings
+from pathlib import Path
 
 import cloudpickle
 import numpy as np
@@ -195,8 +196,8 @@ def test_objective_from_source_runs_on_the_process_executor() -> None:
         assert t.system_attrs[SOURCE_HASH_ATTR] == source_hash(body)
 
 
-def test_objective_from_source_rejects_keep_with_processes_and_bad_executors() -> None:
-    with pytest.raises(ValueError, match="keep='model' works with the thread executor only"):
+def test_objective_from_source_rejects_keep_without_a_directory_and_bad_executors() -> None:
+    with pytest.raises(ValueError, match="keep='model' with worker processes needs keep_dir"):
         objective_from_source("1.0", {}, executor="process", keep="model")
     with pytest.raises(ValueError, match="executor must be 'thread', 'process' or 'dask'"):
         objective_from_source("1.0", {}, executor="gpu")
@@ -247,3 +248,26 @@ def test_acquire_is_counted_and_release_leaves_foreign_streams_alone() -> None:
     assert sys.stdout is original and not _capture.active()
     _capture.release()  # one too many is harmless
     assert sys.stdout is original
+
+
+def test_keep_files_hand_values_back_once_and_skip_values_that_cannot_be_best(
+    tmp_path: Path,
+) -> None:
+    objective = objective_from_source(
+        "x = hp.float(0, 1)\nmodel = [x]\nx",
+        {},
+        executor="process",
+        keep="model",
+        keep_dir=str(tmp_path),
+        direction="minimize",
+    )
+    study = _study()
+    first = study.ask()
+    value = objective(first)
+    assert objective.take_kept(first.number) == (True, [value])
+    assert objective.take_kept(first.number) == (False, None)  # handed over once
+    objective.note_best(-1.0)  # nothing in [0, 1] can beat it: workers skip pickling
+    second = study.ask()
+    objective(second)
+    assert objective.take_kept(second.number) == (False, None)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best"]

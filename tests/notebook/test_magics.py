@@ -101,7 +101,6 @@ def test_generated_help_lists_every_option(
         ("1abc", "NAME must be a Python identifier (the study is bound to it), but got '1abc'"),
         ("class", "NAME must be a Python identifier"),
         ("a --keep m-1", "--keep VAR must be a Python identifier"),
-        ("a --keep model --executor process", "--keep works with --executor thread only"),
         ("a --warm-start nowhere", "cannot warm-start from 'nowhere': no such study"),
     ],
 )
@@ -245,6 +244,37 @@ def test_keep_holds_the_best_trials_variable(shell: InteractiveShell) -> None:
     assert held.trial == best.number and held.value == best.value
     assert held["model"] == {"x": best.params["x"], "trial": best.number}
     assert "model" not in shell.user_ns
+
+
+def test_keep_on_the_process_executor_comes_back_through_files(shell: InteractiveShell) -> None:
+    name = _name()
+    _cell(
+        shell,
+        f"{name} --trials 8 --jobs 2 --executor process --no-panel --wait --keep model "
+        "--direction maximize",
+        "import os\nx = hp.float(-3, 3)\nmodel = {'x': x, 'pid': os.getpid()}\n-((x - 1) ** 2)",
+    )
+    study = shell.user_ns[name]
+    held = kept(name)
+    assert held.trial == study.best_trial.number and held.value == study.best_value
+    assert held["model"]["x"] == study.best_params["x"]
+    assert held["model"]["pid"] != os.getpid()  # made in a worker, sent back
+    objective = _registry.get(name).objective
+    assert sorted(os.listdir(objective._keep_dir)) == ["best"]  # every offer was taken
+
+
+def test_keep_values_that_cannot_come_back_fail_their_trial(shell: InteractiveShell) -> None:
+    name = _name()
+    _cell(
+        shell,
+        f"{name} --trials 1 --executor process --no-panel --wait --keep model",
+        "import threading\nx = hp.float(0, 1)\nmodel = threading.Lock()\nx",
+    )
+    trial = shell.user_ns[name].trials[0]
+    assert trial.state == TrialState.FAIL
+    assert "--keep model: its value cannot be sent back from a worker process" in (
+        trial.fail_message or ""
+    )
 
 
 # -- the process executor -----------------------------------------------------------------------
