@@ -154,6 +154,8 @@ class CellObjective:
         self._kept_lock = threading.Lock()
         self._keep_dir: str | None = None
         self._maximize = False
+        #: The study whose trials offer ``keep`` values on the thread executor (``None``: all).
+        self.keep_study: str | None = None
 
     def keep_in_files(self, directory: str, direction: str = "minimize") -> None:
         """Let worker processes hand ``keep`` values back through files in ``directory``.
@@ -187,10 +189,18 @@ class CellObjective:
             return True
         return value > best if self._maximize else value < best
 
-    def _offer(self, number: int, value: float, kept: Any) -> None:
+    def _offer(self, trial: Any, value: float, kept: Any) -> None:
+        # Keyed by trial id, unique across the studies of a store: the same objective may run
+        # for a warm-started child (the panel's button) at the same time.
+        trial_id = trial.trial_id
         if self._keep_dir is None:
+            study = getattr(trial, "study", None)
+            if self.keep_study is not None and getattr(study, "study_name", None) != (
+                self.keep_study
+            ):
+                return  # a run nobody takes values from: holding them would only leak
             with self._kept_lock:
-                self._kept[number] = kept
+                self._kept[trial_id] = kept
             return
         # Best values only improve: one no better than the best so far never becomes best.
         if not self._could_be_best(value):
@@ -204,7 +214,7 @@ class CellObjective:
                 f"--keep {self.keep}: its value cannot be sent back from a worker process "
                 f"({type(exc).__name__}: {exc}); use --executor thread"
             ) from exc
-        path = os.path.join(self._keep_dir, f"{number}.pkl")
+        path = os.path.join(self._keep_dir, f"{trial_id}.pkl")
         with open(f"{path}.part", "wb") as f:
             f.write(data)
         os.replace(f"{path}.part", path)
@@ -216,7 +226,7 @@ class CellObjective:
         clone.namespace = dict(self.namespace)
         clone._kept = {}
         clone._kept_lock = threading.Lock()
-        clone._keep_dir = None  # another run's trial numbers must not meet this one's files
+        clone._keep_dir = None  # each run's offers go to its own directory
         return clone
 
     def shipped(self) -> CellObjective:
@@ -271,17 +281,18 @@ class CellObjective:
                 raise NameError(
                     f"--keep {self.keep}: the cell did not define {self.keep!r} in this trial"
                 )
-            self._offer(trial.number, float(value), ns[self.keep])
+            self._offer(trial, float(value), ns[self.keep])
         return value
 
-    def take_kept(self, number: int) -> tuple[bool, Any]:
-        """Remove and return ``(found, value)`` of the ``keep`` variable of trial ``number``."""
+    def take_kept(self, trial_id: int) -> tuple[bool, Any]:
+        """Remove and return ``(found, value)`` of the ``keep`` variable of the trial with id
+        ``trial_id`` (``FrozenTrial.trial_id``)."""
         with self._kept_lock:
-            if number in self._kept:
-                return True, self._kept.pop(number)
+            if trial_id in self._kept:
+                return True, self._kept.pop(trial_id)
         if self._keep_dir is None:
             return False, None
-        path = os.path.join(self._keep_dir, f"{number}.pkl")
+        path = os.path.join(self._keep_dir, f"{trial_id}.pkl")
         try:
             with open(path, "rb") as f:
                 data = f.read()
@@ -362,7 +373,7 @@ def objective_from_source(
     ``user_ns`` holds the variables the body may read (``globals()`` in a script). With
     ``executor="process"`` the objective carries only the names the body reads, and a name
     that cannot be pickled is a ``ValueError`` naming it. With ``keep``, each trial offers
-    that variable's value: ``objective.take_kept(trial_number)`` hands it over once (worker
+    that variable's value: ``objective.take_kept(trial.trial_id)`` hands it over once (worker
     processes need ``keep_dir``, a directory they write it to, and the study's ``direction``).
 
     Example:

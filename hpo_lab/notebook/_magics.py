@@ -707,7 +707,7 @@ def _start(entry: Entry, n_trials: int | None, timeout: float | None) -> None:
         maximize = study.direction == "maximize"
 
         def keep_best(study: Any, frozen: Any) -> None:
-            found, value = objective.take_kept(frozen.number)
+            found, value = objective.take_kept(frozen.trial_id)
             if not found or frozen.state != TrialState.COMPLETE or frozen.value is None:
                 return
             best = kept.value
@@ -717,6 +717,7 @@ def _start(entry: Entry, n_trials: int | None, timeout: float | None) -> None:
                 kept.trial, kept.value = frozen.number, frozen.value
                 objective.note_best(frozen.value)
 
+        objective.keep_study = study.study_name
         if options.get("executor") == "process" and objective._keep_dir is None:
             import shutil
             import tempfile

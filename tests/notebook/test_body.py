@@ -264,10 +264,10 @@ def test_keep_files_hand_values_back_once_and_skip_values_that_cannot_be_best(
     study = _study()
     first = study.ask()
     value = objective(first)
-    assert objective.take_kept(first.number) == (True, [value])
-    assert objective.take_kept(first.number) == (False, None)  # handed over once
+    assert objective.take_kept(first.trial_id) == (True, [value])
+    assert objective.take_kept(first.trial_id) == (False, None)  # handed over once
     objective.note_best(-1.0)  # nothing in [0, 1] can beat it: workers skip pickling
     second = study.ask()
     objective(second)
-    assert objective.take_kept(second.number) == (False, None)
+    assert objective.take_kept(second.trial_id) == (False, None)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["best"]

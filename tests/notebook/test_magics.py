@@ -567,3 +567,21 @@ def test_ipython_syntax_in_the_body_works_and_return_gets_a_hint(
     assert trials[0].system_attrs[SOURCE_HASH_ATTR] == source_hash(body + "\n")
     error = _usage_error(shell, f"%%hpo {_name()} --no-panel\nreturn 1.0", capsys)
     assert "'return' outside function (end the cell with the value itself" in error
+
+
+def test_keep_ignores_other_studies_running_the_same_objective(shell: InteractiveShell) -> None:
+    name = _name()
+    _cell(
+        shell,
+        f"{name} --trials 3 --no-panel --wait --keep model",
+        "x = hp.float(0, 1)\nmodel = ('parent', x)\nx",
+    )
+    entry = _registry.get(name)
+    before = dict(kept(name))
+    # What the panel's warm-start button does: a child study runs the very same objective.
+    child = hpo_lab.create_study(
+        study_name=_name(), storage=entry.study.storage, warm_start_from=entry.study
+    )
+    assert child.start(entry.objective, n_trials=3).wait(60)
+    assert dict(kept(name)) == before
+    assert entry.objective._kept == {}  # nothing held for trials nobody takes values from
