@@ -578,6 +578,11 @@ class HPOMagics(Magics):
                 f"run {entry.name!r} has no trial budget to extend (it runs until "
                 "stopped or timed out)"
             )
+        if entry.objective is None:
+            raise UsageError(
+                f"study {entry.name!r} was not started by a %%hpo cell of this kernel: there is "
+                "no objective to run more trials with"
+            )
         _start(entry, n, None)
         if entry.panel is not None:
             entry.panel.attach(entry.run)

@@ -23,7 +23,17 @@ if TYPE_CHECKING:
     from hpo_lab.execution._run import Run
     from hpo_lab.study._study import Study
 
-__all__ = ["Entry", "Kept", "UnknownNameError", "entries", "forget", "get", "kept", "register"]
+__all__ = [
+    "Entry",
+    "Kept",
+    "UnknownNameError",
+    "adopt",
+    "entries",
+    "forget",
+    "get",
+    "kept",
+    "register",
+]
 
 
 class UnknownNameError(KeyError):
@@ -79,6 +89,30 @@ def register(entry: Entry) -> Entry:
             _recent.remove(entry.name)
         _recent.append(entry.name)
     return entry
+
+
+def adopt(run: Run, *, objective: Any = None, options: dict[str, Any] | None = None) -> Entry:
+    """Register a run started outside ``%%hpo`` (the panel's warm-start button, say) under its
+    study's name, so ``%hpo list/show/stop/extend NAME`` reach it. Replaces an entry of that
+    name whose run has ended; a live one is a ``ValueError``.
+
+    Example:
+        >>> import hpo_lab
+        >>> study = hpo_lab.create_study(study_name="adopted")
+        >>> run = study.start(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+        >>> adopt(run).run is run, get("adopted").study is study
+        (True, True)
+        >>> run.wait(60)
+        True
+        >>> forget("adopted")
+    """
+    name = run.study.study_name
+    with _lock:
+        old = _entries.get(name)
+    if old is not None and old.is_live() and old.run is not run:
+        raise ValueError(f"run {name!r} is still running; stop it before adopting another")
+    entry = Entry(name, run.study, run=run, objective=objective, options=dict(options or {}))
+    return register(entry)
 
 
 def get(name: str | None = None) -> Entry:

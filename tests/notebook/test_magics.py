@@ -585,3 +585,23 @@ def test_keep_ignores_other_studies_running_the_same_objective(shell: Interactiv
     assert child.start(entry.objective, n_trials=3).wait(60)
     assert dict(kept(name)) == before
     assert entry.objective._kept == {}  # nothing held for trials nobody takes values from
+
+
+def test_adopted_runs_are_reachable_by_name(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = _name()
+    study = hpo_lab.create_study(study_name=name)
+    shell.user_ns["gate"] = gate = threading.Event()
+    run = study.start(lambda t: gate.wait(60) and t.suggest_float("x", 0, 1), n_trials=2)
+    _registry.adopt(run)
+    try:
+        shell.run_line_magic("hpo", f"pause {name}")
+        assert run.status.value == "paused"
+        shell.run_line_magic("hpo", f"stop {name}")
+    finally:
+        gate.set()
+    shell.run_line_magic("hpo", f"wait {name}")
+    assert "no objective to run more trials with" in _usage_error(
+        shell, f"%hpo extend {name} 2", capsys
+    )
