@@ -457,8 +457,8 @@ class Panel:
         """Foreground mode: block until the run ends, updating the panel from this thread a few
         times a second; return whether it ended (``False`` on timeout).
 
-        Ctrl-C (``KeyboardInterrupt``) stops the run cleanly: running trials are cancelled
-        (marked FAIL), the run ends, and ``False`` is returned.
+        Ctrl-C (``KeyboardInterrupt``) stops the run cleanly (``run.stop()``: no new trials,
+        running ones finish; a second Ctrl-C cancels them), then ``False`` is returned.
 
         Example:
             >>> import hpo_lab
@@ -489,13 +489,18 @@ class Panel:
                     return False
                 run.wait(bridge.min_gap if left is None else min(bridge.min_gap, left))
         except KeyboardInterrupt:
-            run.stop(cancel=True)
+            # Ctrl-C: no new trials, running ones finish; a second Ctrl-C cancels them.
+            run.stop()
+            cancelled = False
             while True:
                 try:
-                    run.wait()
+                    while not run.wait(bridge.min_gap):
+                        bridge.tick(self)
                     break
-                except KeyboardInterrupt:  # a second Ctrl-C: the cleanup is already quick
-                    continue
+                except KeyboardInterrupt:
+                    if not cancelled:
+                        run.stop(cancel=True)
+                        cancelled = True
             bridge.tick(self)
             return False
         finally:

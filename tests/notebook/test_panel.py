@@ -25,6 +25,7 @@ import pytest
 import hpo_lab
 from hpo_lab.notebook import Panel, log_for, set_figures_mode
 from hpo_lab.notebook._body import SOURCE_HASH_ATTR
+from hpo_lab.notebook._panel import HEAVY_INTERVAL
 from hpo_lab.trial import TrialState
 
 FIGURES = ["widget", "html"]
@@ -498,3 +499,40 @@ def test_hpo_lab_panel_is_lazy_and_displays() -> None:
         """
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_heavy_plots_render_only_on_their_tab(panels: Any) -> None:
+    study = hpo_lab.create_study()
+    run = study.start(slow_objective(0.01), n_trials=10_000, n_jobs=2)
+    p = panels(run, figures="html")
+    wait_until(lambda: p.progress.value >= 10, what="ten trials through the bridge")
+    time.sleep(0.6)
+    assert all(v.n_renders == 0 for v in p.heavy_views.values())
+    assert p.history_view.n_renders >= 1
+    p.tabs.selected_index = 1  # importance, as a click in the browser sets it
+    importance = p.heavy_views["importance"]
+    wait_until(lambda: importance.n_renders >= 1, what="the importance plot")
+    assert p.heavy_views["parallel"].n_renders == 0 and p.heavy_views["slice"].n_renders == 0
+    # While shown it is re-rendered as trials arrive, at most every HEAVY_INTERVAL seconds.
+    time.sleep(2 * HEAVY_INTERVAL + 0.5)
+    assert 2 <= importance.n_renders <= 4
+
+
+def test_a_second_ctrl_c_cancels_running_trials(panels: Any) -> None:
+    study = hpo_lab.create_study()
+    run = study.start(slow_objective(30), n_trials=10_000, n_jobs=2)
+    p = panels(run, figures="html")
+    wait_until(lambda: run.progress.running == 2, what="two running trials")
+    timers = [threading.Timer(d, _thread.interrupt_main) for d in (0.3, 0.9)]
+    for timer in timers:
+        timer.start()
+    try:
+        t0 = time.monotonic()
+        assert p.wait(timeout=60) is False
+        assert time.monotonic() - t0 < 20
+    finally:
+        for timer in timers:
+            timer.cancel()
+    assert not run.is_live()
+    reasons = {t.fail_reason.value for t in study.trials if t.fail_reason is not None}
+    assert reasons == {"cancelled"}
