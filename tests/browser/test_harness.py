@@ -53,6 +53,8 @@ def _write(root: Path, name: str, sources: list[str]) -> None:
     nbformat.write(nb, root / name)
 
 
+# JupyterLab only: the panel's test covers Notebook 7 with the same mechanisms.
+@pytest.mark.parametrize("jupyter", ["lab"], indirect=True)
 def test_thread_updates_render_live_and_a_second_cell_runs(notebook_page: NotebookPage) -> None:
     nb = notebook_page
     _write(nb.server.root, "probe.ipynb", [_THREAD_CELL, "go_on.set()", "print('second', 6 * 7)"])
