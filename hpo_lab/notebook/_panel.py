@@ -185,6 +185,7 @@ class Panel:
         self._cursor = 0
         self._log_cursor = 0
         self._log_lines: collections.deque[str] = collections.deque(maxlen=_LOG_LINES)
+        self._log_partial: dict[tuple[Any, str], str] = {}
         self._lock = threading.Lock()  # held by widget callbacks while they post commands
         self._messages: list[tuple[str, bool]] = []
         self._new_children: list[Run] = []
@@ -913,12 +914,25 @@ class Panel:
         _set(self.failures, "value", "".join(items))
 
     def _update_log(self, entries: list[Any]) -> None:
+        # print() writes its pieces separately: join them per trial and stream into lines.
+        partial = self._log_partial
         for e in entries:
+            key = (e.trial, e.stream)
+            text = partial.pop(key, "") + e.text
+            *lines, rest = text.split("\n")
             tag = "" if e.trial is None else f"[trial {e.trial}] "
             prefix = "warning: " if e.stream == "warning" else ""
-            for line in e.text.rstrip("\n").splitlines() or [""]:
+            if e.stream == "warning" and rest:
+                lines, rest = [*lines, rest], ""  # a warning is one whole message
+            for line in lines:
                 self._log_lines.append(f"{tag}{prefix}{line}")
-        body = html.escape("\n".join(self._log_lines))
+            if rest:
+                partial[key] = rest
+        shown = list(self._log_lines)
+        for (trial, stream), rest in partial.items():
+            tag = "" if trial is None else f"[trial {trial}] "
+            shown.append(f"{tag}{'warning: ' if stream == 'warning' else ''}{rest}")
+        body = html.escape("\n".join(shown[-_LOG_LINES:]), quote=False)
         _set(self.log_view, "value", f"<pre style='max-height:300px;overflow:auto'>{body}</pre>")
 
     def _update_space(self, trials: list[FrozenTrial]) -> None:

@@ -423,12 +423,15 @@ def test_source_change_and_log(panels: Any) -> None:
     run = study.start(objective, n_trials=5)
     log_for(run).write("hello from a trial\n", trial=1)
     log_for(run).write("careful", trial=2, stream="warning")
+    for piece in ("value", " ", "0.5", "\n", "unfinished"):  # how print("value", 0.5) writes
+        log_for(run).write(piece, trial=4)
     p = panels(run, figures="html")
     assert run.wait(60)
     p.refresh()
     assert "objective source changed at trial 3" in p.source_note.value
     assert "[trial 1] hello from a trial" in p.log_view.value
     assert "[trial 2] warning: careful" in p.log_view.value
+    assert "[trial 4] value 0.5\n[trial 4] unfinished" in p.log_view.value
 
 
 def test_attach_follows_a_new_run_and_close_ends_the_bridge(panels: Any) -> None:
