@@ -30,16 +30,25 @@ import logging
 import sys
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
 from hpo_lab.notebook._log import RunLog
 
-__all__ = ["RoutingStream", "acquire", "active", "release", "route", "route_thread_named"]
+__all__ = [
+    "RoutingStream",
+    "acquire",
+    "active",
+    "release",
+    "route",
+    "route_thread_named",
+    "unroute_thread_named",
+]
 
 _routes: dict[int, tuple[RunLog, int | None]] = {}
 # Threads routed by name: a run's runner thread ("hpo-runner-NAME") logs failed trials.
-_named: dict[str, RunLog] = {}
+# The target is asked for the log at write time: a runner may log before its run is known.
+_named: dict[str, Callable[[], RunLog | None]] = {}
 _lock = threading.Lock()
 _users = 0
 _saved: dict[str, Any] = {}
@@ -48,7 +57,8 @@ _saved: dict[str, Any] = {}
 def _lookup() -> tuple[RunLog, int | None] | None:
     hit = _routes.get(threading.get_ident())
     if hit is None and _named:
-        log = _named.get(threading.current_thread().name)
+        target = _named.get(threading.current_thread().name)
+        log = target() if target is not None else None
         if log is not None:
             return log, None
     return hit
@@ -181,13 +191,21 @@ def route(log: RunLog, trial: int | None = None) -> Iterator[None]:
             _routes[ident] = previous
 
 
-def route_thread_named(name: str, log: RunLog | None) -> None:
-    """Send the output of threads called ``name`` to ``log`` (``None``: stop routing them).
+def route_thread_named(name: str, target: Callable[[], RunLog | None]) -> None:
+    """Send the output of threads called ``name`` to the log ``target()`` returns then
+    (``None``: pass it through).
 
     Example:
-        >>> route_thread_named("hpo-runner-demo", None)
+        >>> log = RunLog()
+        >>> target = lambda: log
+        >>> route_thread_named("hpo-runner-demo", target)
+        >>> unroute_thread_named("hpo-runner-demo", target)
     """
-    if log is None:
+    _named[name] = target
+
+
+def unroute_thread_named(name: str, target: Callable[[], RunLog | None]) -> None:
+    """Stop routing threads called ``name``, if ``target`` is still the one routing them (a
+    later run of the same study may have taken the name over)."""
+    if _named.get(name) is target:
         _named.pop(name, None)
-    else:
-        _named[name] = log

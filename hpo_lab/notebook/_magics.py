@@ -734,7 +734,16 @@ def _start(entry: Entry, n_trials: int | None, timeout: float | None) -> None:
             if kept.value is not None:
                 objective.note_best(kept.value)
         callbacks.append(keep_best)
+    # Routed before the start: the runner may log a failed trial before start() returns.
+    runner_thread = f"hpo-runner-{study.study_name}"
+    started: list[Run] = []
+
+    def runner_log() -> Any:
+        run = started[0] if started else study.run
+        return None if run is None else log_for(run)
+
     _capture.acquire()
+    _capture.route_thread_named(runner_thread, runner_log)
     try:
         run = study.start(
             objective,
@@ -745,13 +754,13 @@ def _start(entry: Entry, n_trials: int | None, timeout: float | None) -> None:
             callbacks=callbacks,
         )
     except BaseException as exc:
+        _capture.unroute_thread_named(runner_thread, runner_log)
         _capture.release()
         if isinstance(exc, (ValueError, TypeError, RuntimeError)):
             raise UsageError(_one_line(exc)) from None
         raise
+    started.append(run)
     entry.run = run
-    runner_thread = f"hpo-runner-{study.study_name}"
-    _capture.route_thread_named(runner_thread, log_for(run))
     released = [False]
     lock = threading.Lock()
 
@@ -762,7 +771,7 @@ def _start(entry: Entry, n_trials: int | None, timeout: float | None) -> None:
             if released[0]:
                 return
             released[0] = True
-        _capture.route_thread_named(runner_thread, None)
+        _capture.unroute_thread_named(runner_thread, runner_log)
         _capture.release()
 
     run.subscribe(on_event)
