@@ -40,6 +40,7 @@ import html
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -48,6 +49,7 @@ from hpo_lab.notebook._bridge import Bridge
 from hpo_lab.notebook._env import resolve_figures_mode
 from hpo_lab.notebook._figures import FigureView, import_widgets
 from hpo_lab.notebook._log import RunLog, log_for
+from hpo_lab.notebook._relay import make_relay, register_panel
 from hpo_lab.notebook._space_editor import SpaceEditor
 from hpo_lab.notebook._static import static_html
 from hpo_lab.trial._frozen import FrozenTrial
@@ -211,7 +213,11 @@ class Panel:
         self._source_changes: list[int] = []
         #: How many batched updates the panel has applied (one per tick).
         self.n_updates = 0
+        #: Identifies the panel to control messages relayed from the browser.
+        self.control_id = uuid.uuid4().hex[:12]
+        self._relay_counts: collections.Counter[str] = collections.Counter()
         self._build()
+        register_panel(self.control_id, self)
         self._bridge = Bridge(self)
         if run is not None:
             self._follow(run)
@@ -338,6 +344,7 @@ class Panel:
             [self.header, self.controls, self.message, self.tabs, self.children_box]
         )
         self.widget.add_class("hpo-panel")
+        self.widget.add_class(f"hpo-panel-{self.control_id}")
         # The widgets a tick may change, synced once per tick.
         self._synced = [
             self.title,
@@ -429,6 +436,9 @@ class Panel:
         ends. Without IPython this prints nothing and does nothing.
         """
         ipd = _ipython_display()
+        relay = make_relay(self.control_id)
+        if relay is not None:
+            self.widget.children = (*self.widget.children, relay)
         ipd.display(self.widget)
         handle = ipd.display(ipd.HTML(self.static_html), display_id=True)
         with self._lock:
@@ -554,14 +564,36 @@ class Panel:
                     self._post(str(exc), error=True)
         self._bridge.wake()
 
+    def _run_command(self, command: str) -> None:
+        if command == "pause":
+            self._control(lambda run: run.pause())
+        elif command == "resume":
+            self._control(lambda run: run.resume())
+        elif command == "stop":
+            self._control(lambda run: run.stop())
+
+    def _relayed(self, command: str) -> None:
+        # The browser relayed a click at once (see _relay.py); the button's own click
+        # message comes later and is dropped then.
+        with self._lock:
+            self._relay_counts[command] += 1
+        self._run_command(command)
+
+    def _clicked(self, command: str) -> None:
+        with self._lock:
+            if self._relay_counts[command] > 0:
+                self._relay_counts[command] -= 1
+                return
+        self._run_command(command)
+
     def _on_pause(self) -> None:
-        self._control(lambda run: run.pause())
+        self._clicked("pause")
 
     def _on_resume(self) -> None:
-        self._control(lambda run: run.resume())
+        self._clicked("resume")
 
     def _on_stop(self) -> None:
-        self._control(lambda run: run.stop())
+        self._clicked("stop")
 
     def _on_add(self) -> None:
         n = int(self.add_n.value)
@@ -672,7 +704,7 @@ class Panel:
     @contextlib.contextmanager
     def _batch(self) -> Iterator[None]:
         with contextlib.ExitStack() as stack:
-            for widget in self._synced:
+            for widget in [*self._synced, *self.editor.synced_widgets()]:
                 stack.enter_context(widget.hold_sync())
             yield
 
@@ -943,6 +975,7 @@ class Panel:
             if self._study.parent is not None:
                 self._inherited = list(self._study.inherited_trials)
         if not self._space_dirty:
+            self.editor.update_readouts()  # the user may have moved a control
             return
         self._space_dirty = False
         declared: dict[str, Distribution] = {}

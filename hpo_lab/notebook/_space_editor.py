@@ -289,16 +289,28 @@ class SpaceEditor:
             self.empty.layout.display = "none"
         good = good_trials(trials, direction)
         done = [t for t in trials if t.state == TrialState.COMPLETE]
+        self.update_readouts()
         for name, row in self.rows.items():
-            readout = row.readout_text()
-            if row.readout.value != readout:
-                row.readout.value = readout
             hint = row.hint_html(
                 [t.params[name] for t in done if name in t.params],
                 [t.params[name] for t in good if name in t.params],
             )
             if row.hint.value != hint:
                 row.hint.value = hint
+
+    def synced_widgets(self) -> list[Any]:
+        """The widgets :meth:`update` may change (the panel batches their messages)."""
+        out = [self.rows_box, self.empty.layout, self.status]
+        for row in self.rows.values():
+            out += [row.readout, row.hint]
+        return out
+
+    def update_readouts(self) -> None:
+        """Write each control's selected range beside it (bridge thread only)."""
+        for row in self.rows.values():
+            readout = row.readout_text()
+            if row.readout.value != readout:
+                row.readout.value = readout
 
     def ranges(self) -> dict[str, Any]:
         """What every control selects (see :meth:`ParamRow.spec`)."""

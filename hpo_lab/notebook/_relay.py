@@ -1,0 +1,136 @@
+"""Pause, Resume and Stop that act while another cell runs.
+
+A widget made in Python has a comm the kernel opened, and ipykernel 7.4 handles its messages
+on the main shell: a click on an ipywidgets ``Button`` during a long cell acts only when that
+cell ends. A comm that the *frontend* opens to a target the kernel registered is handled on a
+kernel subshell at once (JupyterLab >= 4.4 sends it with a subshell id). So each panel adds a
+hidden relay widget (anywidget) whose script listens for clicks on the panel's Pause, Resume and
+Stop buttons and opens such a comm, target :data:`CONTROL_TARGET`, with ``{"panel": id,
+"command": "pause"}``; :func:`handle_control` posts the command to the run at once.
+
+The button's own click message still arrives later; the panel counts relayed commands and drops
+that many later clicks of the same button, so each click acts once. Where the relay cannot work
+(no anywidget, Colab, a frontend without the JupyterLab widget manager) the buttons work as
+ordinary widgets.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+import weakref
+from typing import Any
+
+__all__ = ["CONTROL_TARGET", "RELAYED_COMMANDS", "handle_control", "make_relay", "register_panel"]
+
+_logger = logging.getLogger("hpo_lab")
+
+CONTROL_TARGET = "hpo_lab.panel_control"
+RELAYED_COMMANDS = ("pause", "resume", "stop")
+
+_panels: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
+_lock = threading.Lock()
+_registered_with: list[Any] = []
+_relay_class: list[Any] = []
+
+_ESM = """
+const COMMANDS = ["pause", "resume", "stop"];
+function render({ model, el }) {
+  el.style.display = "none";
+  const id = model.get("panel_id");
+  const relays = (window.__hpoLabRelays = window.__hpoLabRelays || {});
+  if (relays[id]) return;
+  const manager = model.widget_manager;
+  const onClick = (event) => {
+    const target = event.target instanceof Element ? event.target : null;
+    const button = target && target.closest("button");
+    if (!button || button.disabled) return;
+    const panel = button.closest(".hpo-panel");
+    if (!panel || !panel.classList.contains("hpo-panel-" + id)) return;
+    const command = COMMANDS.find((c) => button.classList.contains("hpo-" + c));
+    if (!command || typeof manager._create_comm !== "function") return;
+    manager._create_comm("TARGET", undefined, { panel: id, command }).catch(() => {});
+  };
+  document.addEventListener("click", onClick, true);
+  relays[id] = onClick;
+  return () => {
+    document.removeEventListener("click", onClick, true);
+    delete relays[id];
+  };
+}
+export default { render };
+""".replace("TARGET", CONTROL_TARGET)
+
+
+def register_panel(panel_id: str, panel: Any) -> None:
+    """Let control messages for ``panel_id`` reach ``panel`` (held weakly)."""
+    with _lock:
+        _panels[panel_id] = panel
+
+
+def handle_control(data: Any) -> str | None:
+    """Act on one relayed command; return the command acted on, else ``None``.
+
+    Example:
+        >>> handle_control({"panel": "nope", "command": "pause"}) is None
+        True
+    """
+    if not isinstance(data, dict):
+        return None
+    command = data.get("command")
+    with _lock:
+        panel = _panels.get(str(data.get("panel")))
+    if panel is None or command not in RELAYED_COMMANDS:
+        return None
+    panel._relayed(command)
+    return str(command)
+
+
+def _on_open(comm: Any, msg: dict[str, Any]) -> None:
+    try:
+        handle_control(msg.get("content", {}).get("data"))
+    except Exception:
+        _logger.exception("a control message for the panel failed")
+    finally:
+        comm.close()
+
+
+def _comm_manager() -> Any:
+    try:
+        ipython = importlib.import_module("IPython").get_ipython()
+    except ImportError:
+        return None
+    kernel = getattr(ipython, "kernel", None)
+    return getattr(kernel, "comm_manager", None)
+
+
+def make_relay(panel_id: str) -> Any:
+    """The hidden relay widget of a panel, with the kernel's control target registered; ``None``
+    outside a kernel, without anywidget, or on Colab."""
+    from hpo_lab.notebook._env import in_colab
+
+    manager = _comm_manager()
+    if manager is None or in_colab():
+        return None
+    try:
+        anywidget = importlib.import_module("anywidget")
+        traitlets = importlib.import_module("traitlets")
+    except ImportError:
+        return None
+    with _lock:
+        if not any(m is manager for m in _registered_with):
+            manager.register_target(CONTROL_TARGET, _on_open)
+            _registered_with.append(manager)
+
+        if not _relay_class:
+            base: Any = anywidget.AnyWidget
+
+            class Relay(base):  # type: ignore[misc]
+                _esm = _ESM
+                panel_id = traitlets.Unicode("").tag(sync=True)
+
+            _relay_class.append(Relay)
+    relay = _relay_class[0](panel_id=panel_id)
+    relay.layout.display = "none"
+    return relay
