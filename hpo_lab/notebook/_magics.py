@@ -365,6 +365,12 @@ class HPOMagics(Magics):
             raise UsageError(f"--jobs must be >= 1, but got {args.jobs}")
         if args.keep is not None:
             _check_name(args.keep, "--keep VAR")
+        existing = self._user_ns.get(name)
+        if existing is not None and not _is_study(existing):
+            raise UsageError(
+                f"NAME {name!r} is already a notebook variable ({type(existing).__name__}); "
+                "the study would replace it: pick another name"
+            )
         try:
             previous = _registry.get(name)
         except UnknownNameError:
@@ -613,6 +619,12 @@ class HPOMagics(Magics):
                 f"%hpo warm takes NEW --from NAME [lr=1e-4:1e-2 ...], but got {' '.join(rest)!r}"
             )
         new = _check_name(rest[0], "NEW")
+        existing_value = self._user_ns.get(new)
+        if existing_value is not None and not _is_study(existing_value):
+            raise UsageError(
+                f"NEW {new!r} is already a notebook variable ({type(existing_value).__name__}); "
+                "the study would replace it: pick another name"
+            )
         parent = _registry.get(rest[2])
         specs = rest[3:]
         try:
@@ -688,6 +700,12 @@ _COMMANDS = (
     "df",
     "wait",
 )
+
+
+def _is_study(value: Any) -> bool:
+    from hpo_lab.study._study import Study
+
+    return isinstance(value, Study)
 
 
 def _existing_direction(storage: Any, name: str) -> str | None:

@@ -605,3 +605,30 @@ def test_adopted_runs_are_reachable_by_name(
     assert "no objective to run more trials with" in _usage_error(
         shell, f"%hpo extend {name} 2", capsys
     )
+
+
+def test_name_never_replaces_a_notebook_variable(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = _name()
+    shell.user_ns[name] = [1, 2, 3]
+    error = _usage_error(shell, f"%%hpo {name} --no-panel\nhp.float(0, 1) and 1.0", capsys)
+    assert error == (
+        f"NAME '{name}' is already a notebook variable (list); the study would replace it: "
+        "pick another name"
+    )
+    assert shell.user_ns[name] == [1, 2, 3]
+    parent = _name()
+    _cell(shell, f"{parent} --trials 1 --no-panel --wait", "x = hp.float(0, 1)\nx")
+    error = _usage_error(shell, f"%hpo warm {name} --from {parent}", capsys)
+    assert "is already a notebook variable (list)" in error
+
+
+def test_line_magic_help_lists_the_subcommands(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    shell.run_cell("%hpo?")
+    out = capsys.readouterr().out
+    for command in ("list", "show", "pause", "extend", "jobs", "narrow", "warm", "best", "df"):
+        assert f"%hpo {command}" in out or f"|{command}" in out
