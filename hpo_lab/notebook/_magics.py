@@ -592,8 +592,10 @@ class HPOMagics(Magics):
         _start(entry, n, None)
         if entry.panel is not None:
             entry.panel.attach(entry.run)
+            if in_colab():  # widgets there show no updates from background threads
+                entry.panel.wait()
         else:
-            self._present(entry, wait=False)
+            self._present(entry, wait=in_colab())
 
     def _cmd_jobs(self, rest: list[str]) -> None:
         entry, k = self._name_and_count("jobs", rest, "K")
@@ -665,7 +667,7 @@ class HPOMagics(Magics):
             f"hpo: {new} warm-started from {parent.name} with "
             f"{len(study.inherited_trials)} inherited trials"
         )
-        self._present(entry, wait=False)
+        self._present(entry, wait=in_colab())
 
     def _cmd_best(self, rest: list[str]) -> Any:
         entry = self._entry("best", rest)

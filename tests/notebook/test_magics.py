@@ -543,6 +543,10 @@ def test_colab_waits_in_the_foreground_by_default(
     run = _registry.get(name).run
     assert run is not None and run.status.value == "finished"  # the cell waited
     assert len(shell.user_ns[name].trials) == 3
+    shell.run_line_magic("hpo", f"extend {name} 2")  # a new run: waited for too
+    run = _registry.get(name).run
+    assert run is not None and run.status.value == "finished"
+    assert len(shell.user_ns[name].trials) == 5
 
 
 def test_show_finds_a_study_that_only_the_kernel_store_holds(
