@@ -636,3 +636,20 @@ def test_line_magic_help_lists_the_subcommands(
     out = capsys.readouterr().out
     for command in ("list", "show", "pause", "extend", "jobs", "narrow", "warm", "best", "df"):
         assert f"%hpo {command}" in out or f"|{command}" in out
+
+
+def test_pruner_option_prunes_through_report_and_should_prune(shell: InteractiveShell) -> None:
+    name = _name()
+    _cell(
+        shell,
+        f"{name} --trials 12 --no-panel --wait --pruner median --sampler random --seed 0",
+        "import hpo_lab\n"
+        "x = hp.float(0, 1)\n"
+        "for step in range(4):\n"
+        "    report(x + step, step)\n"
+        "    if trial.should_prune():\n"
+        "        raise hpo_lab.TrialPruned()\n"
+        "x",
+    )
+    states = [t.state for t in shell.user_ns[name].trials]
+    assert TrialState.PRUNED in states and TrialState.COMPLETE in states
