@@ -88,8 +88,20 @@ def test_pyproject_declares_core_and_extras() -> None:
     assert "plotly" in names("viz")
     dev = names("dev")
     assert {
-        "pytest", "pytest-timeout", "hypothesis", "ruff", "mypy", "pandas-stubs", "optuna",
-        "hyperopt", "plotly", "kaleido", "loky", "cloudpickle", "dask", "scikit-learn",
+        "pytest",
+        "pytest-timeout",
+        "hypothesis",
+        "ruff",
+        "mypy",
+        "pandas-stubs",
+        "optuna",
+        "hyperopt",
+        "plotly",
+        "kaleido",
+        "loky",
+        "cloudpickle",
+        "dask",
+        "scikit-learn",
     } <= dev
     assert "torch" not in dev
     (torch,) = (d for d in extras["benchmarks"] if d.startswith("torch"))
@@ -111,12 +123,19 @@ def test_wheel_ships_py_typed_and_metadata(tmp_path: Path) -> None:
         (src / name).write_bytes((ROOT / name).read_bytes())
     import shutil
 
-    shutil.copytree(
-        ROOT / "hpo_lab", src / "hpo_lab", ignore=shutil.ignore_patterns("__pycache__")
-    )
+    shutil.copytree(ROOT / "hpo_lab", src / "hpo_lab", ignore=shutil.ignore_patterns("__pycache__"))
     out = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", str(src), "-w",
-         str(tmp_path / "dist")],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "-q",
+            str(src),
+            "-w",
+            str(tmp_path / "dist"),
+        ],
         capture_output=True,
         text=True,
     )
@@ -195,12 +214,58 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     assert ci[0] == "set -euo pipefail"
 
 
-def test_readme_run_command_runs_the_quickstart() -> None:
+MAIN_COMMAND = (
+    'python3 -m venv --clear .venv && . .venv/bin/activate && pip install -e ".[lab]" && '
+    "jupyter lab notebooks/01_quickstart.ipynb"
+)
+
+
+def test_readme_main_command_opens_the_quickstart_notebook_in_jupyterlab() -> None:
     commands = _readme_commands()
-    (run,) = (c for c in commands if "quickstart" in c)
-    script = run.rsplit("python ", 1)[1]
+    # The first command of the README is the one to try first.
+    assert commands[0] == MAIN_COMMAND
+    notebook = MAIN_COMMAND.rsplit("jupyter lab ", 1)[1]
+    assert (ROOT / notebook).is_file()
+    extras = _pyproject()["project"]["optional-dependencies"]
+    lab = {re.split(r"[<>=!; ]", d, maxsplit=1)[0].lower() for d in extras["lab"]}
+    # JupyterLab itself, the notebook layer (magics, panel) and what the quickstart imports.
+    assert {"jupyterlab", "scikit-learn"} <= lab
+    (own,) = (d for d in extras["lab"] if d.startswith("hpo_lab["))
+    assert "notebook" in own
+
+
+def test_readme_runs_the_script_quickstart_too() -> None:
+    (script_command,) = (c for c in _readme_commands() if "examples/" in c)
+    script = script_command.rsplit("python ", 1)[1]
     assert (ROOT / script).is_file()
-    assert "pip install -e ." in run
+
+
+def test_readme_badges_open_the_quickstart_of_the_declared_repository() -> None:
+    text = (ROOT / "README.md").read_text()
+    repo = _pyproject()["project"]["urls"]["Repository"]
+    owner_name = repo.removeprefix("https://github.com/")
+    binder = f"https://mybinder.org/v2/gh/{owner_name}/HEAD?labpath=notebooks%2F01_quickstart.ipynb"
+    colab = (
+        f"https://colab.research.google.com/github/{owner_name}/blob/main/"
+        "notebooks/01_quickstart.ipynb"
+    )
+    assert f"]({binder})" in text
+    assert f"]({colab})" in text
+    assert (ROOT / "notebooks" / "01_quickstart.ipynb").is_file()
+    assert "![the control panel in JupyterLab](docs/img/panel.png)" in text
+    assert (ROOT / "docs" / "img" / "panel.png").stat().st_size > 10_000
+
+
+def test_binder_installs_hpo_lab_with_the_lab_extra() -> None:
+    binder = ROOT / "binder"
+    post_build = binder / "postBuild"
+    assert post_build.stat().st_mode & 0o111, "binder/postBuild is not executable"
+    text = post_build.read_text()
+    assert text.startswith("#!/usr/bin/env bash\n")
+    assert 'pip install --no-cache-dir -e ".[lab]"' in text
+    subprocess.run(["bash", "-n", str(post_build)], check=True)
+    assert "jupyterlab" in (binder / "requirements.txt").read_text()
+    assert re.fullmatch(r"python-3\.\d+\n", (binder / "runtime.txt").read_text())
 
 
 def test_ci_script_is_executable_bash() -> None:
