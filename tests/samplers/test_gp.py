@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 import threading
 from typing import Any
 
@@ -166,9 +169,7 @@ def _ask_pending(study: Study, n: int) -> list[Trial]:
 
 @pytest.mark.parametrize("liar", [True, False])
 def test_constant_liar_spreads_parallel_asks(liar: bool) -> None:
-    study = hpo_lab.create_study(
-        sampler=GPSampler(seed=5, n_startup_trials=10, constant_liar=liar)
-    )
+    study = hpo_lab.create_study(sampler=GPSampler(seed=5, n_startup_trials=10, constant_liar=liar))
     study.optimize(_quadratic, n_trials=14)
     pending = _ask_pending(study, 4)
     points = np.array([[t.suggest_float("x", -5, 5), t.suggest_float("y", -5, 5)] for t in pending])
@@ -280,6 +281,7 @@ def test_one_sampler_object_can_serve_two_studies() -> None:
 
 
 def test_blas_thread_limit_is_restored_after_asks() -> None:
+    import scipy.linalg  # noqa: F401  (its own OpenBLAS, limited by the asks too, counted in before)
     import threadpoolctl  # a core dependency: missing it must fail, not skip
 
     def blas_threads() -> list[int]:
@@ -299,6 +301,27 @@ def test_blas_thread_limit_is_restored_after_asks() -> None:
     for t in threads:
         t.join()
     assert blas_threads() == before
+
+
+def test_every_blas_library_runs_single_threaded_during_an_ask() -> None:
+    # In a fresh process, scipy (and its own OpenBLAS, besides numpy's) is not loaded before the
+    # first ask; the limit must still cover it, or the GP's L-BFGS-B and Cholesky calls keep
+    # all their threads (on a busy machine, ~8x the CPU time).
+    code = (
+        "import os, numpy, threadpoolctl\n"
+        "from hpo_lab.samplers._gp._sampler import _single_threaded_blas\n"
+        "with _single_threaded_blas:\n"
+        "    import scipy.linalg, scipy.optimize\n"
+        "    info = threadpoolctl.threadpool_info()\n"
+        "blas = [(i['filepath'], i['num_threads']) for i in info if i['user_api'] == 'blas']\n"
+        "assert len(blas) >= 2, blas  # numpy's and scipy's\n"
+        "assert all(n == 1 for _, n in blas), blas\n"
+    )
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "2", "OMP_NUM_THREADS": "2"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
 
 
 @pytest.mark.parametrize("deterministic", [False, True])

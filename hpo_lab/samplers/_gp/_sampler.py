@@ -54,6 +54,11 @@ class _SingleThreadedBlas:
     def __enter__(self) -> None:
         with self._lock:
             if self._controller is None:
+                # The controller sees only the BLAS libraries loaded when it is made: load
+                # scipy's own OpenBLAS first (numpy's is another copy), or the L-BFGS-B and
+                # Cholesky calls keep all their threads, which spin on a busy machine.
+                importlib.import_module("scipy.linalg")
+                importlib.import_module("scipy.optimize")
                 try:
                     # Optional (scikit-learn installs it); imported by name as it ships no types.
                     module = importlib.import_module("threadpoolctl")
