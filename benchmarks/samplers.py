@@ -308,8 +308,8 @@ def random_params(problem: Problem, rng: np.random.Generator) -> dict[str, Any]:
 METHOD_VERSIONS = {
     "random": 1,
     "tpe": 1,
-    "gp": 1,
-    "auto": 1,
+    "gp": 2,
+    "auto": 2,
     "optuna-random": 1,
     "optuna-tpe": 1,
     "optuna-gp": 1,
@@ -511,43 +511,58 @@ def tables(
     seeds: Sequence[int],
     n_trials: int,
 ) -> str:
-    """The markdown tables of the cached runs (missing runs are listed, not invented)."""
+    """The markdown tables of the cached runs (missing runs are listed, not invented).
+
+    Per problem, every method with a cached run takes part, on the seeds that all of them have
+    (the header says when that is fewer than asked for); the overall mean rank averages the
+    problems on which every method took part.
+    """
     checkpoints = [c for c in CHECKPOINTS if c < n_trials] + [n_trials]
     lines: list[str] = []
     rank_sum: dict[str, list[float]] = {m: [] for m in methods}
     missing: list[str] = []
     tests: list[str] = []
+    short: list[str] = []
     for name in problems:
         problem = PROBLEMS[name]
-        runs = {m: [load_run(cache, name, m, s, n_trials) for s in seeds] for m in methods}
-        done = [m for m in methods if all(r is not None for r in runs[m])]
-        missing += [f"{name}/{m}" for m in methods if m not in done]
-        if not done:
+        runs = {m: {s: load_run(cache, name, m, s, n_trials) for s in seeds} for m in methods}
+        for m in methods:
+            absent = [s for s in seeds if runs[m][s] is None]
+            if absent:
+                missing.append(f"{name}/{m} (seeds {', '.join(map(str, absent))})")
+        present = [m for m in methods if any(r is not None for r in runs[m].values())]
+        common = [s for s in seeds if all(runs[m][s] is not None for m in present)]
+        if not present or not common:
             continue
+        if len(common) < len(seeds):
+            short.append(f"{name}: seeds {', '.join(map(str, common))}")
+        values = {m: [runs[m][s] or [] for s in common] for m in present}
         ref = reference_values(cache, problem)
         f_star = problem.optimum
         if f_star is None:
             f_star = min(min(all_cached_values(cache, name)), min(ref))
         scale = statistics.median(ref) - f_star
-        header = f"### {name} (f* = {f_star:.6g}{'' if problem.optimum is not None else ', best observed'}; median random value {statistics.median(ref):.4g})"
+        kind = "" if problem.optimum is not None else ", best observed"
+        seeds_note = "" if len(common) == len(seeds) else f"; {len(common)} seeds"
         lines += [
             "",
-            header,
+            f"### {name} (f* = {f_star:.6g}{kind}; median random value "
+            f"{statistics.median(ref):.4g}{seeds_note})",
             "",
             "| method | "
             + " | ".join(f"regret @{c}" for c in checkpoints)
             + f" | mean rank @{n_trials} |",
             "|---|" + "---:|" * (len(checkpoints) + 1),
         ]
-        best = {m: [min(r[:n_trials]) for r in runs[m] if r is not None] for m in done}
+        best = {m: [min(r[:n_trials]) for r in values[m]] for m in present}
         ranks = _mean_ranks(best)
-        for m in done:
+        for m in present:
             cells = []
             for c in checkpoints:
-                regrets = [(min(r[:c]) - f_star) / scale for r in runs[m] if r is not None]
+                regrets = [(min(r[:c]) - f_star) / scale for r in values[m]]
                 cells.append(f"{statistics.median(regrets):.3g}")
             lines.append(f"| {m} | " + " | ".join(cells) + f" | {ranks[m]:.2f} |")
-            if set(done) == set(methods):
+            if len(present) == len(methods):
                 rank_sum[m].append(ranks[m])
         if "auto" in best:
             for other in ("optuna-tpe", "optuna-gp"):
@@ -558,7 +573,7 @@ def tables(
         n_prob = len(rank_sum[complete[0]])
         lines += [
             "",
-            f"### Overall mean rank at {n_trials} trials ({n_prob} problems, {len(seeds)} seeds)",
+            f"### Overall mean rank at {n_trials} trials ({n_prob} problems)",
             "",
             "| method | mean rank |",
             "|---|---:|",
@@ -574,8 +589,10 @@ def tables(
             "|---|---|---|",
             *tests,
         ]
+    if short:
+        lines += ["", "Problems compared on fewer seeds: " + "; ".join(short)]
     if missing:
-        lines += ["", "Missing runs (not in the cache yet): " + ", ".join(missing)]
+        lines += ["", "Missing runs (not in the cache yet): " + "; ".join(missing)]
     return "\n".join(lines).lstrip("\n")
 
 
