@@ -2,11 +2,13 @@
 
 A widget made in Python has a comm the kernel opened, and ipykernel 7.4 handles its messages
 on the main shell: a click on an ipywidgets ``Button`` during a long cell acts only when that
-cell ends. A comm that the *frontend* opens to a target the kernel registered is handled on a
-kernel subshell at once (JupyterLab >= 4.4 sends it with a subshell id). So each panel adds a
-hidden relay widget (anywidget) whose script listens for clicks on the panel's Pause, Resume and
-Stop buttons and opens such a comm, target :data:`CONTROL_TARGET`, with ``{"panel": id,
-"command": "pause"}``; :func:`handle_control` posts the command to the run at once.
+cell ends. A comm that the *frontend* opens to a target the kernel registered carries the
+subshell id JupyterLab (>= 4.4) made for that target, and the kernel never sends on it, so its
+messages are handled on that subshell at once. So each panel adds a hidden relay widget
+(anywidget) whose script opens such a comm (target :data:`CONTROL_TARGET`) once the subshell
+exists, listens for clicks on the panel's Pause, Resume and Stop buttons, and sends
+``{"panel": id, "command": "pause"}`` on it; :func:`handle_control` posts the command to the
+run at once.
 
 The button's own click message still arrives later; the panel counts relayed commands and drops
 that many later clicks of the same button, so each click acts once. Where the relay cannot work
@@ -36,12 +38,28 @@ _relay_class: list[Any] = []
 
 _ESM = """
 const COMMANDS = ["pause", "resume", "stop"];
+// Opens the panel's control comm once the frontend has a subshell for its target, so its
+// messages reach the kernel's subshell, not the (maybe busy) main shell.
+async function openChannel(manager, id) {
+  if (!manager || typeof manager._create_comm !== "function") return null;
+  const comm = await manager._create_comm("TARGET", undefined);
+  const raw = comm.jsServicesComm;
+  if (raw && raw.subshellStarted) {
+    const started = raw.subshellStarted.catch(() => {});
+    await Promise.race([started, new Promise((done) => setTimeout(done, 3000))]);
+  }
+  comm.open({ panel: id, command: "open" }, {}, {}, []);
+  return comm;
+}
 function render({ model, el }) {
   el.style.display = "none";
   const id = model.get("panel_id");
   const relays = (window.__hpoLabRelays = window.__hpoLabRelays || {});
   if (relays[id]) return;
-  const manager = model.widget_manager;
+  let channel = null;
+  const ready = openChannel(model.widget_manager, id)
+    .then((comm) => (channel = comm))
+    .catch(() => null);
   const onClick = (event) => {
     const target = event.target instanceof Element ? event.target : null;
     const button = target && target.closest("button");
@@ -49,14 +67,17 @@ function render({ model, el }) {
     const panel = button.closest(".hpo-panel");
     if (!panel || !panel.classList.contains("hpo-panel-" + id)) return;
     const command = COMMANDS.find((c) => button.classList.contains("hpo-" + c));
-    if (!command || typeof manager._create_comm !== "function") return;
-    manager._create_comm("TARGET", undefined, { panel: id, command }).catch(() => {});
+    if (!command) return;
+    ready.then(() => {
+      if (channel) channel.send({ panel: id, command }, {}, {}, []);
+    });
   };
   document.addEventListener("click", onClick, true);
   relays[id] = onClick;
   return () => {
     document.removeEventListener("click", onClick, true);
     delete relays[id];
+    if (channel) channel.close({}, {}, {}, []);
   };
 }
 export default { render };
@@ -87,13 +108,18 @@ def handle_control(data: Any) -> str | None:
     return str(command)
 
 
-def _on_open(comm: Any, msg: dict[str, Any]) -> None:
+def _on_message(msg: dict[str, Any]) -> None:
     try:
         handle_control(msg.get("content", {}).get("data"))
     except Exception:
         _logger.exception("a control message for the panel failed")
-    finally:
-        comm.close()
+
+
+def _on_open(comm: Any, msg: dict[str, Any]) -> None:
+    # The browser keeps one comm per panel open and sends a message per click; the kernel
+    # never sends on it, so each message stays on the subshell the browser picked.
+    comm.on_msg(_on_message)
+    _on_message(msg)
 
 
 def _comm_manager() -> Any:

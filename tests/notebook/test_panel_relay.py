@@ -84,19 +84,27 @@ def test_pause_acts_while_the_main_shell_is_busy() -> None:
         kc.control_channel.send(request)
         subshell = kc.get_control_msg(timeout=30)["content"]["subshell_id"]
 
-        busy_id = kc.execute("time.sleep(8); print('after the busy cell:', run.status.value)")
-        time.sleep(0.5)
-        t0 = time.monotonic()
+        # What the relay's script does: open the control comm on a subshell, then send a
+        # message per click, here while the main shell runs a long cell.
+        comm_id = uuid.uuid4().hex
         open_msg = kc.session.msg(
             "comm_open",
             {
-                "comm_id": uuid.uuid4().hex,
+                "comm_id": comm_id,
                 "target_name": CONTROL_TARGET,
-                "data": {"panel": panel_id, "command": "pause"},
+                "data": {"panel": panel_id, "command": "open"},
             },
         )
         open_msg["header"]["subshell_id"] = subshell
         kc.shell_channel.send(open_msg)
+        busy_id = kc.execute("time.sleep(8); print('after the busy cell:', run.status.value)")
+        time.sleep(0.5)
+        t0 = time.monotonic()
+        click = kc.session.msg(
+            "comm_msg", {"comm_id": comm_id, "data": {"panel": panel_id, "command": "pause"}}
+        )
+        click["header"]["subshell_id"] = subshell
+        kc.shell_channel.send(click)
         shown_after = None
         busy_output = ""
         while time.monotonic() - t0 < 30:
