@@ -666,6 +666,14 @@ class Panel:
                 "this panel has no objective to run: warm-start from the panel of a run "
                 "started in this kernel (study.start(...) or %%hpo)"
             )
+        from hpo_lab.execution._base import BaseExecutor
+
+        if isinstance(self._settings.get("executor"), BaseExecutor):
+            raise ValueError(
+                "the run used an executor object, which ends with its run; start the child "
+                "yourself: hpo_lab.create_study(warm_start_from=study).start(objective, "
+                "executor=...)"
+            )
         ranges = self._edited_ranges()
         if ranges is None:
             return
