@@ -74,7 +74,7 @@ _TABS = (
     ("importance", "Importance"),
     ("parallel", "Parallel"),
     ("slice", "Slice"),
-    ("curves", "Learning curves"),
+    ("curves", "Curves"),
     ("trials", "Trials"),
     ("failures", "Failures"),
     ("log", "Log"),
@@ -95,6 +95,12 @@ def _seconds(seconds: float) -> str:
     h, rest = divmod(round(seconds), 3600)
     m, sec = divmod(rest, 60)
     return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return repr(value)
 
 
 def _timestamp(d: datetime.datetime | None) -> float | None:
@@ -233,7 +239,7 @@ class Panel:
         self.title = w.HTML(value=f"<b>{html.escape(study.study_name)}</b>")
         self.status = w.HTML(value="")
         self.status.add_class("hpo-status")
-        self.progress = w.IntProgress(value=0, min=0, max=1, description="finished")
+        self.progress = w.IntProgress(value=0, min=0, max=1)
         self.progress.add_class("hpo-progress")
         self.progress_text = w.HTML(value="")
         self.counts = w.HTML(value="")
@@ -795,7 +801,7 @@ class Panel:
         if done:
             pick = max if self._study.direction == "maximize" else min
             best = pick(done, key=lambda t: t.value)  # type: ignore[arg-type,return-value]
-            params = ", ".join(f"{k}={v!r}" for k, v in sorted(best.params.items()))
+            params = ", ".join(f"{k}={_short(v)}" for k, v in sorted(best.params.items()))
             best_text = (
                 f"best {best.value:.6g} (trial {best.number}): {html.escape(params, quote=False)}"
             )

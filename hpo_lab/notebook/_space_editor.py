@@ -122,7 +122,9 @@ class ParamRow:
                 t.layout.width = "auto"
                 t.observe(lambda _change: on_change(), names="value")
                 self.toggles.append(t)
-            self.control: Any = w.HBox(self.toggles)
+            label = w.Label(value=name)
+            label.layout.width = "90px"
+            self.control: Any = w.HBox([label, *self.toggles])
         elif self.log:
             lo, hi = math.log10(float(declared.low)), math.log10(float(declared.high))
             c_lo = math.log10(float(current.low))  # type: ignore[union-attr]
@@ -162,6 +164,8 @@ class ParamRow:
             self.control.observe(lambda _change: on_change(), names="value")
         self.control.add_class(css)
         self.readout.value = self.readout_text()
+        if self.log:
+            self.readout.layout.width = "190px"
         self.widget = w.HBox([self.control, self.readout, self.hint])
         self.widget.add_class("hpo-param-row")
 
