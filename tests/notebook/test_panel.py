@@ -11,6 +11,7 @@ from __future__ import annotations
 import _thread
 import math
 import re
+import signal
 import subprocess
 import sys
 import textwrap
@@ -29,6 +30,14 @@ from hpo_lab.notebook._panel import HEAVY_INTERVAL
 from hpo_lab.trial import TrialState
 
 FIGURES = ["widget", "html"]
+
+
+@pytest.fixture
+def python_sigint() -> Any:
+    """Ctrl-C raises KeyboardInterrupt, as in a kernel, whatever handler an earlier test left."""
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, old)
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
@@ -366,7 +375,7 @@ def test_panel_wait_runs_in_the_foreground(panels: Any) -> None:
     assert p.static_html and "hpo-static" in p.static_html
 
 
-def test_ctrl_c_in_wait_stops_the_run_cleanly(panels: Any) -> None:
+def test_ctrl_c_in_wait_stops_the_run_cleanly(panels: Any, python_sigint: None) -> None:
     study = hpo_lab.create_study()
     run = study.start(slow_objective(0.2), n_trials=10_000, n_jobs=2)
     p = panels(run, figures="html")
@@ -521,7 +530,7 @@ def test_heavy_plots_render_only_on_their_tab(panels: Any) -> None:
     assert 2 <= importance.n_renders <= 4
 
 
-def test_a_second_ctrl_c_cancels_running_trials(panels: Any) -> None:
+def test_a_second_ctrl_c_cancels_running_trials(panels: Any, python_sigint: None) -> None:
     study = hpo_lab.create_study()
     run = study.start(slow_objective(30), n_trials=10_000, n_jobs=2)
     p = panels(run, figures="html")
