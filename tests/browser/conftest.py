@@ -274,9 +274,13 @@ _FAILED = pytest.StashKey[bool]()
 def notebook_page(
     request: pytest.FixtureRequest, browser: Browser, jupyter: JupyterServer, artifacts: Path
 ) -> Iterator[NotebookPage]:
-    """A new browser page on ``jupyter``; a failing test leaves a screenshot and the server log."""
+    """A new browser page on ``jupyter``; a failing test leaves a screenshot, the server log
+    and the browser console in the artifacts folder."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
+    console: list[str] = []
+    page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
+    page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
     nb = NotebookPage(page, jupyter, artifacts)
     try:
         yield nb
@@ -288,4 +292,5 @@ def notebook_page(
             except Exception:  # the page may be gone; the log below still helps
                 pass
             shutil.copy(jupyter.log_path, artifacts / f"FAILED-{name}.log")
+            (artifacts / f"FAILED-{name}.console.txt").write_text("\n".join(console))
         context.close()
