@@ -445,7 +445,19 @@ class Panel:
         relay = make_relay(self.control_id)
         if relay is not None:
             self.widget.children = (*self.widget.children, relay)
-        ipd.display(self.widget)
+        # The widget view, with a short text fallback for viewers without the widget state
+        # (GitHub, nbviewer), where the snapshot below shows the results.
+        ipd.display(
+            {
+                "text/plain": f"hpo_lab control panel of study {self._study.study_name!r}",
+                "application/vnd.jupyter.widget-view+json": {
+                    "version_major": 2,
+                    "version_minor": 0,
+                    "model_id": self.widget.model_id,
+                },
+            },
+            raw=True,
+        )
         handle = ipd.display(ipd.HTML(self.static_html), display_id=True)
         with self._lock:
             self._static_handle = handle

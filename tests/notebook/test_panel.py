@@ -417,7 +417,9 @@ def test_static_snapshot_goes_into_the_cell_output(panels: Any) -> None:
         assert run.wait(60)
         p.refresh()
     outputs = captured.outputs
-    assert any("application/vnd.jupyter.widget-view+json" in o.data for o in outputs)
+    [view] = [o.data for o in outputs if "application/vnd.jupyter.widget-view+json" in o.data]
+    assert view["application/vnd.jupyter.widget-view+json"]["model_id"] == p.widget.model_id
+    assert view["text/plain"] == "hpo_lab control panel of study 'snap'"
     html_outputs = [o.data.get("text/html", "") for o in outputs]
     assert any("hpo-static" in h and "snap" in h for h in html_outputs), html_outputs
 
