@@ -78,6 +78,21 @@ def _drag_handle(nb: NotebookPage, param: str, which: str, fraction: float) -> N
     nb.page.mouse.up()
 
 
+def _readout(nb: NotebookPage, param: str) -> list[float]:
+    """The first two numbers in the readout beside a parameter's range control."""
+    row = nb.page.locator(".hpo-panel .hpo-param-row", has=nb.page.locator(f".hpo-range-{param}"))
+    text = row.inner_text()
+    return [float(x) for x in re.findall(r"\d[\d.]*(?:e[-+]?\d+)?", text)[:2]]
+
+
+def _handles(nb: NotebookPage, param: str) -> tuple[float, float]:
+    """The slider's lower and upper values as the browser shows them (``aria-valuenow``)."""
+    slider = nb.page.locator(f".hpo-panel .hpo-range-{param}")
+    lower = slider.locator(".noUi-handle-lower").get_attribute("aria-valuenow")
+    upper = slider.locator(".noUi-handle-upper").get_attribute("aria-valuenow")
+    return float(lower or "nan"), float(upper or "nan")
+
+
 def test_panel_controls_a_live_run(notebook_page: NotebookPage) -> None:
     nb = notebook_page
     page = nb.page
@@ -124,11 +139,24 @@ def test_panel_controls_a_live_run(notebook_page: NotebookPage) -> None:
     page.locator(".hpo-panel .hpo-resume").click()
     nb.wait_for(lambda: len(_trials(root)) > paused_at, "a new trial after resume", 60)
 
-    # Narrow gamma (declared 1e-5 .. 1e-1, log) to about 1e-4 .. 1e-2 in the space editor.
+    # Narrow gamma (declared 1e-5 .. 1e-1, log-scaled slider) to about 1e-4 .. 1e-2.
     page.locator(".hpo-panel .lm-TabBar-tab", has_text="Space editor").click()
     page.locator(".hpo-panel .hpo-range-gamma .noUi-handle-lower").wait_for(timeout=30_000)
     _drag_handle(nb, "gamma", "lower", 0.25)
     _drag_handle(nb, "gamma", "upper", 0.75)
+
+    def slider_settled() -> tuple[float, float] | None:
+        # Where the browser's handles are (log10 units), once both moved well inside and the
+        # readout beside them, written by the kernel, shows the same range: then the kernel
+        # holds the slider's final value (an Apply click sent earlier could overtake it).
+        shown = _handles(nb, "gamma")
+        readout = _readout(nb, "gamma")
+        if not (shown[0] > -4.6 and shown[1] < -1.4) or not all(b > 0 for b in readout):
+            return None
+        logs = [math.log10(b) for b in readout]
+        return shown if all(abs(a - b) < 0.02 for a, b in zip(shown, logs)) else None
+
+    shown = nb.wait_for(slider_settled, "gamma's slider moved and its readout in step", 30)
     page.locator(".hpo-panel .hpo-apply").click()
     nb.wait_for(
         lambda: "applied revision" in page.locator(".hpo-panel .hpo-message").inner_text(),
@@ -140,7 +168,12 @@ def test_panel_controls_a_live_run(notebook_page: NotebookPage) -> None:
     revision = study.search_space_history[-1]
     gamma = revision.constraints["gamma"]
     low, high = float(gamma.low), float(gamma.high)  # type: ignore[union-attr]
-    assert abs(math.log10(low) - -4) < 0.25 and abs(math.log10(high) - -2) < 0.25, (low, high)
+    # The store holds the range the slider showed.
+    assert abs(math.log10(low) - shown[0]) < 0.02 and abs(math.log10(high) - shown[1]) < 0.02, (
+        low,
+        high,
+        shown,
+    )
 
     def narrowed() -> list[FrozenTrial]:
         return [
@@ -159,6 +192,8 @@ def test_panel_controls_a_live_run(notebook_page: NotebookPage) -> None:
     nb.screenshot("panel-history")
     readme_shot = os.environ.get("HPO_LAB_PANEL_SCREENSHOT")
     if readme_shot and nb.server.app == "lab":
+        page.mouse.move(0, 0)  # no hover toolbar on the plot
+        page.wait_for_timeout(500)
         page.locator(".hpo-panel").screenshot(path=readme_shot)
 
     # Stop: the run ends with no trial left running.
