@@ -154,7 +154,7 @@ def test_panel_controls_a_live_run(notebook_page: NotebookPage) -> None:
         if not (shown[0] > -4.6 and shown[1] < -1.4) or not all(b > 0 for b in readout):
             return None
         logs = [math.log10(b) for b in readout]
-        return shown if all(abs(a - b) < 0.02 for a, b in zip(shown, logs)) else None
+        return shown if all(abs(a - b) < 0.05 for a, b in zip(shown, logs)) else None
 
     shown = nb.wait_for(slider_settled, "gamma's slider moved and its readout in step", 30)
     page.locator(".hpo-panel .hpo-apply").click()
@@ -169,7 +169,7 @@ def test_panel_controls_a_live_run(notebook_page: NotebookPage) -> None:
     gamma = revision.constraints["gamma"]
     low, high = float(gamma.low), float(gamma.high)  # type: ignore[union-attr]
     # The store holds the range the slider showed.
-    assert abs(math.log10(low) - shown[0]) < 0.02 and abs(math.log10(high) - shown[1]) < 0.02, (
+    assert abs(math.log10(low) - shown[0]) < 0.05 and abs(math.log10(high) - shown[1]) < 0.05, (
         low,
         high,
         shown,
