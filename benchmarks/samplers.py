@@ -343,6 +343,12 @@ def _run_optuna(method: str, problem: Problem, seed: int, n_trials: int) -> list
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    if method == "optuna-gp":
+        import torch
+
+        # One thread, like hpo_lab's GP (single-threaded BLAS): on a shared 2-core machine,
+        # torch's spinning worker threads made a run 10x slower without changing its proposals.
+        torch.set_num_threads(1)
     sampler: Any = {
         "optuna-random": lambda: optuna.samplers.RandomSampler(seed=seed),
         "optuna-tpe": lambda: optuna.samplers.TPESampler(seed=seed),
@@ -513,9 +519,10 @@ def tables(
 ) -> str:
     """The markdown tables of the cached runs (missing runs are listed, not invented).
 
-    Per problem, every method with a cached run takes part, on the seeds that all of them have
-    (the header says when that is fewer than asked for); the overall mean rank averages the
-    problems on which every method took part.
+    Per problem, every method with a cached run takes part: regrets are medians over the seeds
+    it has (the "seeds" column), ranks are over the seeds that all of them have (the header says
+    when that is fewer than asked for), and the Wilcoxon tests pair the seeds both methods have.
+    The overall mean rank averages the problems on which every method took part.
     """
     checkpoints = [c for c in CHECKPOINTS if c < n_trials] + [n_trials]
     lines: list[str] = []
@@ -537,6 +544,7 @@ def tables(
         if len(common) < len(seeds):
             short.append(f"{name}: seeds {', '.join(map(str, common))}")
         values = {m: [runs[m][s] or [] for s in common] for m in present}
+        own = {m: [r for r in runs[m].values() if r is not None] for m in present}
         ref = reference_values(cache, problem)
         f_star = problem.optimum
         if f_star is None:
@@ -551,23 +559,31 @@ def tables(
             "",
             "| method | "
             + " | ".join(f"regret @{c}" for c in checkpoints)
-            + f" | mean rank @{n_trials} |",
-            "|---|" + "---:|" * (len(checkpoints) + 1),
+            + f" | seeds | mean rank @{n_trials} |",
+            "|---|" + "---:|" * (len(checkpoints) + 2),
         ]
         best = {m: [min(r[:n_trials]) for r in values[m]] for m in present}
         ranks = _mean_ranks(best)
         for m in present:
             cells = []
             for c in checkpoints:
-                regrets = [(min(r[:c]) - f_star) / scale for r in values[m]]
+                regrets = [(min(r[:c]) - f_star) / scale for r in own[m]]
                 cells.append(f"{statistics.median(regrets):.3g}")
+            cells.append(str(len(own[m])))
             lines.append(f"| {m} | " + " | ".join(cells) + f" | {ranks[m]:.2f} |")
             if len(present) == len(methods):
                 rank_sum[m].append(ranks[m])
         if "auto" in best:
             for other in ("optuna-tpe", "optuna-gp"):
                 if other in best:
-                    tests.append(f"| {name} | {other} | {_wilcoxon(best['auto'], best[other])} |")
+                    # Paired over every seed both have (not only those all methods have).
+                    pairs = [
+                        (min(a[:n_trials]), min(b[:n_trials]))
+                        for a, b in ((runs["auto"][s], runs[other][s]) for s in seeds)
+                        if a is not None and b is not None
+                    ]
+                    result = _wilcoxon([a for a, _ in pairs], [b for _, b in pairs])
+                    tests.append(f"| {name} | {other} | {len(pairs)} | {result} |")
     complete = [m for m in methods if rank_sum[m]]
     if complete:
         n_prob = len(rank_sum[complete[0]])
@@ -585,8 +601,8 @@ def tables(
             "",
             f"### Wilcoxon signed-rank, Auto vs Optuna (paired over seeds, best at {n_trials})",
             "",
-            "| problem | vs | result |",
-            "|---|---|---|",
+            "| problem | vs | seeds | result |",
+            "|---|---|---:|---|",
             *tests,
         ]
     if short:
