@@ -222,6 +222,7 @@ class Panel:
         #: Identifies the panel to control messages relayed from the browser.
         self.control_id = uuid.uuid4().hex[:12]
         self._relay_counts: collections.Counter[str] = collections.Counter()
+        self._relay: Any = None
         self._build()
         register_panel(self.control_id, self)
         self._bridge = Bridge(self)
@@ -442,9 +443,10 @@ class Panel:
         ends. Without IPython this prints nothing and does nothing.
         """
         ipd = _ipython_display()
-        relay = make_relay(self.control_id)
-        if relay is not None:
-            self.widget.children = (*self.widget.children, relay)
+        if self._relay is None:
+            self._relay = make_relay(self.control_id)
+            if self._relay is not None:
+                self.widget.children = (*self.widget.children, self._relay)
         # The widget view, with a short text fallback for viewers without the widget state
         # (GitHub, nbviewer), where the snapshot below shows the results.
         ipd.display(
@@ -593,6 +595,8 @@ class Panel:
     def _relayed(self, command: str) -> None:
         # The browser relayed a click at once (see _relay.py); the button's own click
         # message comes later and is dropped then.
+        if self._closed:
+            return
         with self._lock:
             self._relay_counts[command] += 1
         self._run_command(command)

@@ -42,6 +42,9 @@ def test_a_relayed_click_acts_once() -> None:
         assert handle_control({"panel": "unknown", "command": "pause"}) is None
         assert handle_control({"panel": p.control_id, "command": "rm -rf"}) is None
         assert handle_control("junk") is None
+        p.close()  # a closed panel's stale view controls nothing
+        handle_control({"panel": p.control_id, "command": "resume"})
+        assert run.status.value == "paused"
     finally:
         run.stop()
         run.wait(60)
