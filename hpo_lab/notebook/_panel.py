@@ -62,12 +62,14 @@ if TYPE_CHECKING:
     from hpo_lab.execution._run import Run
     from hpo_lab.study._study import Study
 
-__all__ = ["HEAVY_INTERVAL", "Panel", "panel"]
+__all__ = ["HEAVY_INTERVAL", "SPACE_INTERVAL", "Panel", "panel"]
 
 _logger = logging.getLogger("hpo_lab")
 
 #: Least seconds between two re-renders of a heavy plot (importance, parallel, slice).
 HEAVY_INTERVAL = 3.0
+#: Least seconds between two redraws of the space editor's good-trial hints.
+SPACE_INTERVAL = 2.0
 
 _TABS = (
     ("history", "History"),
@@ -214,6 +216,7 @@ class Panel:
         self._table_dirty = True
         self._failures_seen = -1
         self._space_dirty = True
+        self._space_throttle = Throttle(SPACE_INTERVAL)
         self._revision_count = -1
         self._inherited: list[FrozenTrial] = list(study.inherited_trials)
         self._source_changes: list[int] = []
@@ -782,7 +785,7 @@ class Panel:
             self._update_table(trials, force)
             if entries:
                 self._update_log(entries)
-            self._update_space(trials)
+            self._update_space(trials, force)
             self.history_view.flush(force)
             self.curves_view.flush(force)
             self._publish_if_ended(run, trials)
@@ -997,16 +1000,20 @@ class Panel:
         body = html.escape("\n".join(shown[-_LOG_LINES:]), quote=False)
         _set(self.log_view, "value", f"<pre style='max-height:300px;overflow:auto'>{body}</pre>")
 
-    def _update_space(self, trials: list[FrozenTrial]) -> None:
+    def _update_space(self, trials: list[FrozenTrial], force: bool) -> None:
         revisions = self._storage.get_space_revisions(self._study_id)
-        if len(revisions) != self._revision_count:
+        new_revision = len(revisions) != self._revision_count
+        if new_revision:
             self._revision_count = len(revisions)
             self._space_dirty = True
             if self._study.parent is not None:
                 self._inherited = list(self._study.inherited_trials)
-        if not self._space_dirty:
+        # Hints change with every trial: redrawn at most every SPACE_INTERVAL seconds.
+        ready = force or new_revision or not self.editor.rows or self._space_throttle.ready()
+        if not self._space_dirty or not ready:
             self.editor.update_readouts()  # the user may have moved a control
             return
+        self._space_throttle.mark()
         self._space_dirty = False
         declared: dict[str, Distribution] = {}
         for t in self._inherited:

@@ -30,6 +30,7 @@ __all__ = ["ParamRow", "SpaceEditor", "good_trials", "strip_svg"]
 
 _SLIDER_STEPS = 400
 _STRIP_WIDTH = 240
+_STRIP_TICKS = 200
 
 
 def good_trials(trials: Sequence[FrozenTrial], direction: str) -> list[FrozenTrial]:
@@ -220,7 +221,7 @@ class ParamRow:
             return f'<span title="best quarter of the trials">best 25%: {counts}</span>'
         lo, hi = min(good), max(good)
         return (
-            f"{strip_svg(d, values, good)} "
+            f"{strip_svg(d, values, good[:_STRIP_TICKS])} "
             f'<span title="range of the best quarter of the trials">best 25%: '
             f"{_fmt(float(lo))} – {_fmt(float(hi))}</span>"
         )
@@ -295,8 +296,10 @@ class SpaceEditor:
         done = [t for t in trials if t.state == TrialState.COMPLETE]
         self.update_readouts()
         for name, row in self.rows.items():
+            # The strip draws at most the latest and the best _STRIP_TICKS values, so that its
+            # size (sent on every change) stays bounded however long the study runs.
             hint = row.hint_html(
-                [t.params[name] for t in done if name in t.params],
+                [t.params[name] for t in done[-_STRIP_TICKS:] if name in t.params],
                 [t.params[name] for t in good if name in t.params],
             )
             if row.hint.value != hint:
