@@ -7,8 +7,12 @@ batch), but never more often than once per ``min_gap`` seconds, so a fast object
 the panel flood the browser.
 
 The thread holds the panel through a weak reference: a panel that is garbage-collected, or
-closed, ends its thread. In foreground mode (``Panel.wait()``) the calling thread ticks instead
-and the bridge thread stands by (:meth:`Bridge.suspend`), so one thread at a time changes widgets.
+closed, ends its thread. So does a panel with nothing left to do (its owner's ``_settled()``
+says so: the run ended and its last update is shown): a kernel that ran many ``%%hpo`` cells
+keeps no thread per finished panel polling the store. A later :meth:`Bridge.wake` (a click, a
+new run attached) starts the thread again, under the same name. In foreground mode
+(``Panel.wait()``) the calling thread ticks instead and the bridge thread stands by
+(:meth:`Bridge.suspend`), so one thread at a time changes widgets.
 """
 
 from __future__ import annotations
@@ -50,6 +54,8 @@ class Bridge:
         if not min_gap >= 0:
             raise ValueError(f"min_gap must be >= 0 seconds, but got min_gap={min_gap!r}")
         self._owner = weakref.ref(owner)
+        self._name = f"hpo-panel-bridge-{next(_counter)}"
+        self._parked = False  # the loop ended because the owner had nothing left to do
         self.interval = float(interval)
         self.min_gap = float(min_gap)
         self._event = threading.Event()
@@ -58,14 +64,16 @@ class Bridge:
         self._lock = threading.Lock()
         #: Serialises ticks: held while one runs, on whichever thread.
         self.tick_lock = threading.RLock()
-        self._thread = threading.Thread(
-            target=self._loop, name=f"hpo-panel-bridge-{next(_counter)}", daemon=True
-        )
+        self._thread = self._new_thread()
+
+    def _new_thread(self) -> threading.Thread:
+        return threading.Thread(target=self._loop, name=self._name, daemon=True)
 
     @property
     def thread(self) -> threading.Thread:
-        """The bridge thread."""
-        return self._thread
+        """The bridge thread (the latest one, after a parked bridge was woken)."""
+        with self._lock:
+            return self._thread
 
     def start(self) -> None:
         """Start the thread (once)."""
@@ -73,11 +81,19 @@ class Bridge:
 
     def is_alive(self) -> bool:
         """Whether the thread runs."""
-        return self._thread.is_alive()
+        return self.thread.is_alive()
 
     def wake(self) -> None:
-        """Ask for an update soon (cheap; safe from any thread, a worker's included)."""
+        """Ask for an update soon (cheap; safe from any thread, a worker's included); a
+        parked bridge starts its thread again."""
         self._event.set()
+        with self._lock:
+            if not self._parked or self._stopped.is_set():
+                return
+            self._parked = False
+            self._thread = self._new_thread()
+            thread = self._thread
+        thread.start()
 
     def suspend(self) -> None:
         """Stop ticking on the bridge thread until :meth:`resume` (nests)."""
@@ -94,12 +110,13 @@ class Bridge:
         """End the thread and wait for it (not from the thread itself)."""
         self._stopped.set()
         self._event.set()
+        thread = self.thread
         if (
-            self._thread.is_alive()
-            and threading.current_thread() is not self._thread
-            and self._thread.ident is not None
+            thread.is_alive()
+            and threading.current_thread() is not thread
+            and thread.ident is not None
         ):
-            self._thread.join(timeout)
+            thread.join(timeout)
 
     def tick(self, owner: Any | None = None) -> None:
         """Run one update now, on the calling thread, serialised with the bridge thread."""
@@ -127,10 +144,18 @@ class Bridge:
             owner = self._owner()
             if owner is None:
                 break
+            settled = False
             try:
                 self.tick(owner)
+                settled = bool(getattr(owner, "_settled", lambda: False)())
             except Exception:
                 _logger.exception("updating the control panel failed; it keeps trying")
             finally:
                 del owner
             last = time.monotonic()
+            if settled:
+                with self._lock:
+                    # A wake that came during the tick is served by this thread.
+                    if not self._event.is_set():
+                        self._parked = True
+                        return

@@ -38,20 +38,20 @@ def import_widgets() -> Any:
 
 
 def mime_bundle(figure: Any) -> dict[str, Any]:
-    """The display data of a figure: plotly's own renderer where one is active (a kernel,
-    Colab), else plotly's JSON mimetype with an HTML fallback that loads plotly.js from its CDN.
+    """The display data of a figure: plotly's JSON mimetype (drawn by JupyterLab, Notebook 7
+    and VS Code with the plotly.js they ship) and an HTML fallback (Colab, nbviewer) that loads
+    plotly.js from its CDN.
+
+    plotly's own renderers are not used: its ``notebook`` renderer writes the whole plotly.js
+    (megabytes) into an output the first time it draws, and a re-render must stay small, since
+    an output widget keeps it in the notebook's widget state.
 
     Example:
         >>> import plotly.graph_objects as go
-        >>> sorted(mime_bundle(go.Figure()))
-        ['application/vnd.plotly.v1+json', 'text/html']
+        >>> bundle = mime_bundle(go.Figure())
+        >>> sorted(bundle), len(bundle["text/html"]) < 10_000
+        (['application/vnd.plotly.v1+json', 'text/html'], True)
     """
-    try:
-        bundle = figure._repr_mimebundle_()
-    except Exception:  # a renderer that fails outside a notebook: use the fallback
-        bundle = None
-    if bundle:
-        return dict(bundle)
     spec = json.loads(figure.to_json())
     spec.setdefault("config", {})
     return {
@@ -111,6 +111,11 @@ class FigureView:
         else:
             self.figure = new
             self._dirty = True
+
+    @property
+    def pending(self) -> bool:
+        """Whether a change waits for :meth:`flush` (``"html"`` mode)."""
+        return self.mode == "html" and self._dirty
 
     def touch(self) -> None:
         """Say that the figure was changed in place (``"html"`` mode re-renders it on flush)."""

@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from hpo_lab.notebook._body import SOURCE_HASH_ATTR
 from hpo_lab.notebook._bridge import Bridge
-from hpo_lab.notebook._env import resolve_figures_mode
+from hpo_lab.notebook._env import figures_setting, resolve_figures_mode
 from hpo_lab.notebook._figures import FigureView, import_widgets
 from hpo_lab.notebook._log import RunLog, log_for
 from hpo_lab.notebook._relay import make_relay, register_panel
@@ -187,6 +187,19 @@ class Panel:
         else:
             raise TypeError(f"Panel takes a Study or a Run, but got {type(obj).__name__}")
         self.mode = resolve_figures_mode(figures)
+        # plotly >= 6 ships a FigureWidget's whole JavaScript (about 5 MB) in its widget state,
+        # which a headless run (nbconvert --execute) saves once per figure. So "auto" draws
+        # re-rendered output until the browser shows it runs widget code (the relay opens its
+        # comm), then switches to FigureWidgets; a forced "widget" uses them at once.
+        self._widget_when_seen = (
+            self.mode == "widget"
+            and figures == "auto"
+            and figures_setting() == "auto"
+            and _figure_widget_is_heavy()
+        )
+        if self._widget_when_seen:
+            self.mode = "html"
+        self._upgrade = False
         self._study = study
         self._storage = study.storage
         self._study_id = self._storage.get_study_id(study.study_name)
@@ -341,10 +354,12 @@ class Panel:
             "space": [self.editor.widget],
         }
         boxes = []
+        self._tab_boxes: dict[str, Any] = {}
         for key, _title in _TABS:
             box = w.VBox(pages[key])
             box.add_class(f"hpo-tab-{key}")
             boxes.append(box)
+            self._tab_boxes[key] = box
         self.tabs = w.Tab(children=boxes)
         for i, (_key, title) in enumerate(_TABS):
             self.tabs.set_title(i, title)
@@ -450,6 +465,8 @@ class Panel:
             self._relay = make_relay(self.control_id)
             if self._relay is not None:
                 self.widget.children = (*self.widget.children, self._relay)
+            elif self._widget_when_seen:
+                self._frontend_seen()  # nothing can tell: draw FigureWidgets as asked
         # The widget view, with a short text fallback for viewers without the widget state
         # (GitHub, nbviewer), where the snapshot below shows the results.
         ipd.display(
@@ -553,6 +570,27 @@ class Panel:
         with self._bridge.tick_lock:
             _close_tree(self.widget)
 
+    def _settled(self) -> bool:
+        # Whether the bridge thread may end: the run is over, its snapshot published and every
+        # change shown. A static panel (no run) keeps polling: other processes may write trials.
+        run = self._run
+        if self._closed:
+            return True
+        if run is None or run.is_live() or self._published_for != (id(run), self._cursor):
+            return False
+        with self._lock:
+            if self._messages or self._new_children or self._upgrade:
+                return False
+        shown = _TABS[self.tabs.selected_index or 0][0]
+        # Heavy plots render when their tab is shown; choosing a tab wakes the bridge.
+        return not (
+            shown in self._heavy_dirty
+            or (shown == "trials" and self._table_dirty)
+            or self._space_dirty
+            or self.history_view.pending
+            or self.curves_view.pending
+        )
+
     @property
     def bridge_thread(self) -> threading.Thread:
         """The thread that applies this panel's widget changes."""
@@ -571,6 +609,12 @@ class Panel:
         bridge = getattr(self, "_bridge", None)
         if bridge is not None:
             bridge.wake()
+
+    def _frontend_seen(self) -> None:
+        # The browser runs widget code (the relay's comm opened): FigureWidgets will render.
+        with self._lock:
+            self._upgrade = self._widget_when_seen
+        self._bridge_wake()
 
     def _post(self, text: str, error: bool = False) -> None:
         self._messages.append((text, error))
@@ -747,6 +791,7 @@ class Panel:
         with self._lock:
             messages, self._messages = self._messages, []
             new_children, self._new_children = self._new_children, []
+            upgrade, self._upgrade = self._upgrade and self.mode == "html", False
         changed, self._cursor = self._storage.get_trials_since(self._study_id, self._cursor)
         for t in changed:
             self._trials[t.number] = t
@@ -769,6 +814,8 @@ class Panel:
                 self.children_box.children = (*self.children_box.children, child.widget)
             if new_children:
                 _set(self.lineage, "value", self._lineage_text())
+            if upgrade:
+                self._use_figure_widgets()
             self._update_header(run, trials)
             self._update_controls(run)
             if changed:
@@ -790,6 +837,31 @@ class Panel:
             self.curves_view.flush(force)
             self._publish_if_ended(run, trials)
         self.n_updates += 1
+
+    def _use_figure_widgets(self) -> None:
+        # Bridge thread: the same figures, now as FigureWidgets updated in place.
+        from hpo_lab.viz import LiveIntermediateValues, LiveOptimizationHistory
+
+        old = [self.history_view, self.curves_view, *self.heavy_views.values()]
+        self.history_view = FigureView(
+            self._history_live.figure, "widget", "hpo-history-plot", min_interval=1.0
+        )
+        self._history_live = LiveOptimizationHistory(self._study, figure=self.history_view.figure)
+        self.curves_view = FigureView(
+            self._curves_live.figure, "widget", "hpo-curves-plot", min_interval=1.0
+        )
+        self._curves_live = LiveIntermediateValues(self._study, figure=self.curves_view.figure)
+        self.heavy_views = {
+            name: FigureView(view.figure, "widget", f"hpo-{name}-plot", min_interval=0.0)
+            for name, view in self.heavy_views.items()
+        }
+        self._tab_boxes["history"].children = (self.history_view.widget,)
+        self._tab_boxes["curves"].children = (self.curves_view.widget,)
+        for name, view in self.heavy_views.items():
+            self._tab_boxes[name].children = (view.widget,)
+        self.mode = "widget"
+        for view in old:
+            view.widget.close()
 
     def _update_header(self, run: Run | None, trials: list[FrozenTrial]) -> None:
         states = collections.Counter(t.state for t in trials)
@@ -1046,6 +1118,13 @@ class Panel:
         handle = self._static_handle
         if handle is not None:
             handle.update(_ipython_display().HTML(self.static_html))
+
+
+def _figure_widget_is_heavy() -> bool:
+    # plotly >= 6 builds FigureWidget on anywidget, with its JavaScript bundle as a trait.
+    import plotly
+
+    return int(str(plotly.__version__).split(".")[0]) >= 6
 
 
 def panel(

@@ -9,6 +9,7 @@ ipykernel 6.17, plotly 5.24): see ``test_colab_stack.py``.
 from __future__ import annotations
 
 import _thread
+import json
 import math
 import re
 import signal
@@ -551,3 +552,119 @@ def test_a_second_ctrl_c_cancels_running_trials(panels: Any, python_sigint: None
     assert not run.is_live()
     reasons = {t.fail_reason.value for t in study.trials if t.fail_reason is not None}
     assert reasons == {"cancelled"}
+
+
+# -- threads and output size -----------------------------------------------------------------------
+
+
+def _bridges_alive(names: set[str]) -> set[str]:
+    return {t.name for t in threading.enumerate() if t.name in names}
+
+
+def test_bridge_threads_end_with_their_runs_and_come_back_when_woken(panels: Any) -> None:
+    # A kernel with many %%hpo cells: every finished panel must not keep a polling thread.
+    made = []
+    for _ in range(4):
+        study = hpo_lab.create_study()
+        made.append(panels(study.start(slow_objective(0.0), n_trials=3), figures="html"))
+    names = {p.bridge_thread.name for p in made}
+    assert len(names) == 4
+    for p in made:
+        assert p.run is not None and p.run.wait(60)
+    wait_until(lambda: not _bridges_alive(names), what="the bridge threads to end")
+    for p in made:
+        assert p.progress.value == 3 and p.status.value == "finished"
+        assert "hpo-static" in p.static_html  # the last update was applied first
+    # A click on a tab wakes it: the thread starts again, renders, and ends again.
+    p = made[0]
+    p.tabs.selected_index = 1
+    wait_until(lambda: p.heavy_views["importance"].n_renders >= 1, what="the importance plot")
+    wait_until(lambda: not p.bridge_thread.is_alive(), what="the bridge to end again")
+    # A new run attached is followed live, without refresh().
+    again = p.study.start(slow_objective(0.0), n_trials=2)
+    p.attach(again)
+    wait_until(lambda: p.progress.value == 2 and p.status.value == "finished", what="new run")
+    wait_until(lambda: not p.bridge_thread.is_alive(), what="the bridge to end after it")
+
+
+def test_a_static_panel_keeps_polling_and_a_live_one_ends_only_with_its_run(panels: Any) -> None:
+    study = hpo_lab.create_study()
+    static = panels(study, figures="html")
+    run = study.start(slow_objective(0.05), n_trials=10_000)
+    live = panels(run, figures="html")
+    wait_until(lambda: static.progress.value >= 2, what="trials in the static panel")
+    time.sleep(1.0)
+    assert static.bridge_thread.is_alive() and live.bridge_thread.is_alive()
+    run.stop()
+    assert run.wait(60)
+    wait_until(lambda: not live.bridge_thread.is_alive(), what="the live panel's bridge to end")
+    assert static.bridge_thread.is_alive()
+
+
+def test_auto_figures_become_figure_widgets_once_the_browser_runs_widget_code(
+    panels: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ipywidgets
+    import plotly
+    import plotly.graph_objects as go
+
+    from hpo_lab.notebook._relay import handle_control
+
+    monkeypatch.delenv("HPO_LAB_FIGURES", raising=False)
+    study = hpo_lab.create_study()
+    run = study.start(slow_objective(0.0), n_trials=4)
+    p = panels(run)
+    if int(plotly.__version__.split(".")[0]) < 6:
+        # plotly 5's FigureWidget carries no JavaScript in its state: used at once.
+        assert p.mode == "widget" and isinstance(p.history_view.figure, go.FigureWidget)
+        return
+    # Until a browser shows it runs widget code, figures are small re-rendered outputs: a
+    # headless run (nbconvert --execute) saves no FigureWidget with its 5 MB of JavaScript.
+    assert p.mode == "html" and isinstance(p.history_view.widget, ipywidgets.Output)
+    assert run.wait(60)
+    p.refresh()
+    assert complete_points(p.history_view.figure) == 4
+    old = [p.history_view.widget, p.curves_view.widget]
+    # The relay's comm opens (what the browser's script does once it runs).
+    assert handle_control({"panel": p.control_id, "command": "open"}) == "open"
+    wait_until(lambda: p.mode == "widget", what="the switch to FigureWidgets")
+    assert isinstance(p.history_view.figure, go.FigureWidget)
+    assert complete_points(p.history_view.figure) == 4
+    history_tab = p.tabs.children[0]
+    assert history_tab.children == (p.history_view.widget,)
+    assert all(w.comm is None for w in old)  # the old outputs are closed
+    again = study.start(slow_objective(0.0), n_trials=3)
+    p.attach(again)
+    assert again.wait(60)
+    wait_until(lambda: complete_points(p.history_view.figure) == 7, what="appended in place")
+    # A forced mode is left alone.
+    forced = panels(study, figures="html")
+    assert handle_control({"panel": forced.control_id, "command": "open"}) == "open"
+    forced.refresh()
+    assert forced.mode == "html"
+
+
+def test_published_outputs_stay_small_and_load_plotly_js_from_its_cdn(
+    panels: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import plotly.io as pio
+
+    from hpo_lab.notebook._static import static_html
+    from hpo_lab.viz import snapshot
+
+    # What a kernel has: plotly's notebook renderer, which writes all of plotly.js on first use.
+    monkeypatch.setattr(pio.renderers, "default", "plotly_mimetype+notebook")
+    study = hpo_lab.create_study(study_name="big")
+    study.optimize(
+        lambda t: t.suggest_float("x", -1, 1) ** 2 + t.suggest_int("k", 0, 5), n_trials=300
+    )
+    page = static_html(snapshot(study), "finished")
+    assert len(page) < 400_000, len(page)
+    assert page.count("cdn.plot.ly") == 1  # one script tag per snapshot, nothing embedded
+    p = panels(study, figures="html")
+    p.refresh()
+    [output] = p.history_view.widget.outputs
+    rendered = json.dumps(output)
+    assert len(rendered) < 400_000, len(rendered)
+    assert "cdn.plot.ly" in output["data"]["text/html"]  # shows without a kernel's plotly.js
+    assert "application/vnd.plotly.v1+json" in output["data"]
