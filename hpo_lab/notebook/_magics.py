@@ -10,6 +10,7 @@ traceback).
 from __future__ import annotations
 
 import keyword
+import math
 import os
 import shlex
 import sys
@@ -156,13 +157,16 @@ def _parse_number(param: str, text: str, integer: bool) -> int | float | None:
     if text == "":
         return None
     try:
-        return int(text) if integer else float(text)
+        number = int(text) if integer else float(text)
     except ValueError:
         kind = "an integer" if integer else "a number"
         raise ValueError(
             f"narrowing {param!r}: {text!r} is not {kind}"
             + (" (it is an int parameter)" if integer else "")
         ) from None
+    if not math.isfinite(number):
+        raise ValueError(f"narrowing {param!r}: a bound must be a finite number, but got {text!r}")
+    return number
 
 
 def parse_narrowing(study: Study, specs: Sequence[str]) -> dict[str, Any]:

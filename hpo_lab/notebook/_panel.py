@@ -190,7 +190,10 @@ class Panel:
         # plotly >= 6 ships a FigureWidget's whole JavaScript (about 5 MB) in its widget state,
         # which a headless run (nbconvert --execute) saves once per figure. So "auto" draws
         # re-rendered output until the browser shows it runs widget code (the relay opens its
-        # comm), then switches to FigureWidgets; a forced "widget" uses them at once.
+        # comm); then each figure becomes a FigureWidget when its tab is first shown, so the
+        # browser receives that JavaScript only for plots looked at. A forced "widget" uses
+        # FigureWidgets at once.
+        self._requested = figures
         self._widget_when_seen = (
             self.mode == "widget"
             and figures == "auto"
@@ -614,6 +617,9 @@ class Panel:
         # The browser runs widget code (the relay's comm opened): FigureWidgets will render.
         with self._lock:
             self._upgrade = self._widget_when_seen
+            children = list(self.children)
+        for child in children:
+            child._frontend_seen()
         self._bridge_wake()
 
     def _post(self, text: str, error: bool = False) -> None:
@@ -791,7 +797,9 @@ class Panel:
         with self._lock:
             messages, self._messages = self._messages, []
             new_children, self._new_children = self._new_children, []
-            upgrade, self._upgrade = self._upgrade and self.mode == "html", False
+            if self._upgrade:
+                self.mode = "widget"  # each figure switches when its tab is shown
+            self._upgrade = False
         changed, self._cursor = self._storage.get_trials_since(self._study_id, self._cursor)
         for t in changed:
             self._trials[t.number] = t
@@ -809,13 +817,15 @@ class Panel:
                     f'<span style="color:{color}">{html.escape(text, quote=False)}</span>',
                 )
             for child_run in new_children:
-                child = Panel(child_run, figures=self.mode)  # type: ignore[arg-type]
+                child = Panel(child_run, figures=self._requested)
+                if self.mode == "widget":
+                    child._frontend_seen()  # shown in this panel, so in the same browser
                 self.children.append(child)
                 self.children_box.children = (*self.children_box.children, child.widget)
             if new_children:
                 _set(self.lineage, "value", self._lineage_text())
-            if upgrade:
-                self._use_figure_widgets()
+            if self.mode == "widget":
+                self._use_figure_widget(_TABS[self.tabs.selected_index or 0][0])
             self._update_header(run, trials)
             self._update_controls(run)
             if changed:
@@ -838,30 +848,35 @@ class Panel:
             self._publish_if_ended(run, trials)
         self.n_updates += 1
 
-    def _use_figure_widgets(self) -> None:
-        # Bridge thread: the same figures, now as FigureWidgets updated in place.
+    def _use_figure_widget(self, key: str) -> None:
+        # Bridge thread: the figure of tab ``key``, now a FigureWidget updated in place.
         from hpo_lab.viz import LiveIntermediateValues, LiveOptimizationHistory
 
-        old = [self.history_view, self.curves_view, *self.heavy_views.values()]
-        self.history_view = FigureView(
-            self._history_live.figure, "widget", "hpo-history-plot", min_interval=1.0
-        )
-        self._history_live = LiveOptimizationHistory(self._study, figure=self.history_view.figure)
-        self.curves_view = FigureView(
-            self._curves_live.figure, "widget", "hpo-curves-plot", min_interval=1.0
-        )
-        self._curves_live = LiveIntermediateValues(self._study, figure=self.curves_view.figure)
-        self.heavy_views = {
-            name: FigureView(view.figure, "widget", f"hpo-{name}-plot", min_interval=0.0)
-            for name, view in self.heavy_views.items()
-        }
-        self._tab_boxes["history"].children = (self.history_view.widget,)
-        self._tab_boxes["curves"].children = (self.curves_view.widget,)
-        for name, view in self.heavy_views.items():
-            self._tab_boxes[name].children = (view.widget,)
-        self.mode = "widget"
-        for view in old:
-            view.widget.close()
+        if key == "history" and self.history_view.mode == "html":
+            old = self.history_view
+            self.history_view = FigureView(
+                self._history_live.figure, "widget", "hpo-history-plot", min_interval=1.0
+            )
+            self._history_live = LiveOptimizationHistory(
+                self._study, figure=self.history_view.figure
+            )
+            new = self.history_view
+        elif key == "curves" and self.curves_view.mode == "html":
+            old = self.curves_view
+            self.curves_view = FigureView(
+                self._curves_live.figure, "widget", "hpo-curves-plot", min_interval=1.0
+            )
+            self._curves_live = LiveIntermediateValues(self._study, figure=self.curves_view.figure)
+            new = self.curves_view
+        elif key in self.heavy_views and self.heavy_views[key].mode == "html":
+            old = self.heavy_views[key]
+            new = FigureView(old.figure, "widget", f"hpo-{key}-plot", min_interval=0.0)
+            new.n_renders = old.n_renders
+            self.heavy_views[key] = new
+        else:
+            return
+        self._tab_boxes[key].children = (new.widget,)
+        old.widget.close()
 
     def _update_header(self, run: Run | None, trials: list[FrozenTrial]) -> None:
         states = collections.Counter(t.state for t in trials)

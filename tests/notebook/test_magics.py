@@ -374,7 +374,11 @@ def test_narrow_applies_to_new_trials(shell: InteractiveShell) -> None:
     [
         ("depth=1:3", "cannot narrow unknown parameter 'depth' (parameters: k, lr)"),
         ("k=1.5:3", "narrowing 'k': '1.5' is not an integer (it is an int parameter)"),
-        ("lr=1e-9:1e-2", "lr"),
+        ("lr=1e-9:1e-2", "cannot narrow 'lr' to [1e-09, 0.01]: outside its declared range"),
+        ("lr=1e-2:1e-4", "narrowing 'lr': low must be <= high, but got low=0.01, high=0.0001"),
+        ("k=5:2", "narrowing 'k': low must be <= high, but got low=5, high=2"),
+        ("lr=nan:1e-2", "narrowing 'lr': a bound must be a finite number, but got 'nan'"),
+        ("lr=1e-4:inf", "narrowing 'lr': a bound must be a finite number, but got 'inf'"),
         ("lr=abc:1", "narrowing 'lr': 'abc' is not a number"),
         ("lr", "cannot read narrowing 'lr'"),
         ("lr=0.1", "takes low:high"),
@@ -653,3 +657,31 @@ def test_pruner_option_prunes_through_report_and_should_prune(shell: Interactive
     )
     states = [t.state for t in shell.user_ns[name].trials]
     assert TrialState.PRUNED in states and TrialState.COMPLETE in states
+
+
+def test_a_run_whose_every_trial_fails_ends_cleanly_and_the_panel_shows_why(
+    shell: InteractiveShell,
+) -> None:
+    name = _name()
+    body = "x = hp.float(0, 1)\nif x < 2:\n    raise RuntimeError('always broken')\nx"
+    result = _cell(shell, f"{name} --trials 4 --jobs 2 --wait --seed 1", body)
+    assert result.success, result.error_in_exec  # the cell itself does not fail
+    entry = _registry.get(name)
+    assert entry.run is not None and not entry.run.is_live()
+    assert entry.run.status.value == "finished"
+    trials = shell.user_ns[name].trials
+    assert [t.state for t in trials] == [TrialState.FAIL] * 4
+    panel = entry.panel
+    panel.refresh()
+    assert panel.status.value == "finished" and "4 failed" in panel.counts.value
+    assert "no COMPLETE trial yet" in panel.best.value
+    assert panel.failures.value.count("<details>") == 4
+    assert "Traceback" in panel.failures.value and "always broken" in panel.failures.value
+    assert "hpo-static" in panel.static_html  # the snapshot is written all the same
+    # A NaN result is a per-trial failure that says so, shown the same way.
+    other = _name()
+    _cell(shell, f"{other} --trials 2 --wait", "x = hp.float(0, 1)\nfloat('nan') * x")
+    nan_panel = _registry.get(other).panel
+    nan_panel.refresh()
+    assert [t.state for t in shell.user_ns[other].trials] == [TrialState.FAIL] * 2
+    assert "last expression gave nan; a finite number is needed" in nan_panel.failures.value

@@ -624,15 +624,22 @@ def test_auto_figures_become_figure_widgets_once_the_browser_runs_widget_code(
     assert run.wait(60)
     p.refresh()
     assert complete_points(p.history_view.figure) == 4
-    old = [p.history_view.widget, p.curves_view.widget]
+    old = p.history_view.widget
     # The relay's comm opens (what the browser's script does once it runs).
     assert handle_control({"panel": p.control_id, "command": "open"}) == "open"
     wait_until(lambda: p.mode == "widget", what="the switch to FigureWidgets")
-    assert isinstance(p.history_view.figure, go.FigureWidget)
+    wait_until(lambda: isinstance(p.history_view.figure, go.FigureWidget), what="the history")
     assert complete_points(p.history_view.figure) == 4
-    history_tab = p.tabs.children[0]
-    assert history_tab.children == (p.history_view.widget,)
-    assert all(w.comm is None for w in old)  # the old outputs are closed
+    assert p.tabs.children[0].children == (p.history_view.widget,)
+    assert old.comm is None  # the old output is closed
+    # Other figures switch when their tab is first shown: their JavaScript is sent only then.
+    assert isinstance(p.curves_view.widget, ipywidgets.Output)
+    assert isinstance(p.heavy_views["slice"].widget, ipywidgets.Output)
+    p.tabs.selected_index = 4  # curves
+    wait_until(lambda: isinstance(p.curves_view.figure, go.FigureWidget), what="the curves")
+    assert p.tabs.children[4].children == (p.curves_view.widget,)
+    assert len(p.curves_view.figure.data) > 0
+    p.tabs.selected_index = 0
     again = study.start(slow_objective(0.0), n_trials=3)
     p.attach(again)
     assert again.wait(60)
