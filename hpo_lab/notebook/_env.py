@@ -104,7 +104,8 @@ def figure_widget_available() -> bool:
 
 def default_figures_mode() -> str:
     """What ``"auto"`` means here: ``"html"`` on Colab or without ``FigureWidget``, else
-    ``"widget"``.
+    ``"widget"`` (with plotly 6+, a panel still starts as ``"html"`` and switches once the
+    browser shows it runs widget code).
 
     Example:
         >>> default_figures_mode() in ("widget", "html")

@@ -10,6 +10,9 @@ exists, listens for clicks on the panel's Pause, Resume and Stop buttons, and se
 ``{"panel": id, "command": "pause"}`` on it; :func:`handle_control` posts the command to the
 run at once.
 
+The comm's opening message (``"command": "open"``) also tells the panel that the browser runs
+widget code, so its ``"auto"`` figures may become ``FigureWidget``s (see ``Panel``).
+
 The button's own click message still arrives later; the panel counts relayed commands and drops
 that many later clicks of the same button, so each click acts once. Where the relay cannot work
 (no anywidget, Colab, a frontend without the JupyterLab widget manager) the buttons work as
