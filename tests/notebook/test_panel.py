@@ -26,6 +26,7 @@ import pytest
 
 import hpo_lab
 from hpo_lab.notebook import Panel, log_for, set_figures_mode
+from hpo_lab.notebook import _panel as panel_module
 from hpo_lab.notebook._body import SOURCE_HASH_ATTR
 from hpo_lab.notebook._panel import HEAVY_INTERVAL
 from hpo_lab.trial import TrialState
@@ -517,7 +518,10 @@ def test_hpo_lab_panel_is_lazy_and_displays() -> None:
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
 
-def test_heavy_plots_render_only_on_their_tab(panels: Any) -> None:
+def test_heavy_plots_render_only_on_their_tab(panels: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A shorter interval than the panel's own keeps the test short; the rule is the same.
+    interval = HEAVY_INTERVAL / 3
+    monkeypatch.setattr(panel_module, "HEAVY_INTERVAL", interval)
     study = hpo_lab.create_study()
     run = study.start(slow_objective(0.01), n_trials=10_000, n_jobs=2)
     p = panels(run, figures="html")
@@ -530,7 +534,7 @@ def test_heavy_plots_render_only_on_their_tab(panels: Any) -> None:
     wait_until(lambda: importance.n_renders >= 1, what="the importance plot")
     assert p.heavy_views["parallel"].n_renders == 0 and p.heavy_views["slice"].n_renders == 0
     # While shown it is re-rendered as trials arrive, at most every HEAVY_INTERVAL seconds.
-    time.sleep(2 * HEAVY_INTERVAL + 0.5)
+    time.sleep(2 * interval + 0.5)
     assert 2 <= importance.n_renders <= 4
 
 
