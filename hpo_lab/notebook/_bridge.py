@@ -10,9 +10,11 @@ The thread holds the panel through a weak reference: a panel that is garbage-col
 closed, ends its thread. So does a panel with nothing left to do (its owner's ``_settled()``
 says so: the run ended and its last update is shown): a kernel that ran many ``%%hpo`` cells
 keeps no thread per finished panel polling the store. A later :meth:`Bridge.wake` (a click, a
-new run attached) starts the thread again, under the same name. In foreground mode
-(``Panel.wait()``) the calling thread ticks instead and the bridge thread stands by
-(:meth:`Bridge.suspend`), so one thread at a time changes widgets.
+new run attached) starts the thread again, under the same name. An owner may also ask for a
+slower poll while nothing changes (its ``_poll_interval()``); a wake is still served at once.
+
+In foreground mode (``Panel.wait()``) the calling thread ticks instead and the bridge thread
+stands by (:meth:`Bridge.suspend`), so one thread at a time changes widgets.
 """
 
 from __future__ import annotations
@@ -128,8 +130,9 @@ class Bridge:
 
     def _loop(self) -> None:
         last = 0.0
+        wait = self.interval
         while not self._stopped.is_set():
-            self._event.wait(self.interval)
+            self._event.wait(wait)
             if self._stopped.is_set():
                 break
             gap = self.min_gap - (time.monotonic() - last)
@@ -148,6 +151,7 @@ class Bridge:
             try:
                 self.tick(owner)
                 settled = bool(getattr(owner, "_settled", lambda: False)())
+                wait = float(getattr(owner, "_poll_interval", lambda: self.interval)())
             except Exception:
                 _logger.exception("updating the control panel failed; it keeps trying")
             finally:

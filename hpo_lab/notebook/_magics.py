@@ -81,6 +81,8 @@ DEFAULT_TRIALS = 20
 _SAMPLERS = ("auto", "tpe", "gp", "random", "grid", "qmc")
 _PRUNERS = ("none", "median", "percentile")
 _memory_storage: Any = None
+#: Panels ``%hpo show`` made for studies that only a store holds, by (storage, name).
+_store_panels: dict[tuple[int, str], Any] = {}
 
 
 def _one_line(exc: BaseException) -> str:
@@ -540,8 +542,16 @@ class HPOMagics(Magics):
 
         study = load_study(study_name=name, storage=_resolve_storage(storage))
         live = study.run
-        if _show_panel(live if live is not None else study) is None:
+        # One view per store-only study: showing it again closes the last one and its thread.
+        key = (id(study.storage), name)
+        previous = _store_panels.pop(key, None)
+        if previous is not None:
+            previous.close()
+        shown = _show_panel(live if live is not None else study)
+        if shown is None:
             print(f"hpo: {name}: {len(study.trials)} trials")
+        else:
+            _store_panels[key] = shown
 
     def _control(self, command: str, rest: list[str]) -> None:
         entry = self._entry(command, rest)

@@ -62,7 +62,7 @@ if TYPE_CHECKING:
     from hpo_lab.execution._run import Run
     from hpo_lab.study._study import Study
 
-__all__ = ["HEAVY_INTERVAL", "SPACE_INTERVAL", "Panel", "panel"]
+__all__ = ["HEAVY_INTERVAL", "QUIET_POLL_INTERVAL", "SPACE_INTERVAL", "Panel", "panel"]
 
 _logger = logging.getLogger("hpo_lab")
 
@@ -70,6 +70,10 @@ _logger = logging.getLogger("hpo_lab")
 HEAVY_INTERVAL = 3.0
 #: Least seconds between two redraws of the space editor's good-trial hints.
 SPACE_INTERVAL = 2.0
+#: Seconds between two polls of the store by a panel without a live run once nothing changed
+#: for a few polls (a click or a run's event is still served at once).
+QUIET_POLL_INTERVAL = 3.0
+_QUIET_AFTER = 4
 
 _TABS = (
     ("history", "History"),
@@ -238,6 +242,7 @@ class Panel:
         self._source_changes: list[int] = []
         #: How many batched updates the panel has applied (one per tick).
         self.n_updates = 0
+        self._quiet_ticks = 0
         #: Identifies the panel to control messages relayed from the browser.
         self.control_id = uuid.uuid4().hex[:12]
         self._relay_counts: collections.Counter[str] = collections.Counter()
@@ -594,6 +599,13 @@ class Panel:
             or self.curves_view.pending
         )
 
+    def _poll_interval(self) -> float:
+        # A panel without a live run polls slowly once the store has been quiet a while.
+        run = self._run
+        if (run is None or not run.is_live()) and self._quiet_ticks >= _QUIET_AFTER:
+            return QUIET_POLL_INTERVAL
+        return self._bridge.interval
+
     @property
     def bridge_thread(self) -> threading.Thread:
         """The thread that applies this panel's widget changes."""
@@ -801,6 +813,7 @@ class Panel:
                 self.mode = "widget"  # each figure switches when its tab is shown
             self._upgrade = False
         changed, self._cursor = self._storage.get_trials_since(self._study_id, self._cursor)
+        self._quiet_ticks = 0 if changed else self._quiet_ticks + 1
         for t in changed:
             self._trials[t.number] = t
         entries, self._log_cursor = self._log.since(self._log_cursor)

@@ -685,3 +685,22 @@ def test_a_run_whose_every_trial_fails_ends_cleanly_and_the_panel_shows_why(
     nan_panel.refresh()
     assert [t.state for t in shell.user_ns[other].trials] == [TrialState.FAIL] * 2
     assert "last expression gave nan; a finite number is needed" in nan_panel.failures.value
+
+
+def test_showing_a_store_only_study_again_closes_the_last_view(
+    shell: InteractiveShell, tmp_path: Path
+) -> None:
+    from hpo_lab.notebook import _magics
+
+    path = tmp_path / "shown.db"
+    study = hpo_lab.create_study(study_name="stored", storage=str(path))
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+    assert shell.run_cell(f"%hpo show stored --storage {path}").success
+    [first] = list(_magics._store_panels.values())
+    assert first.run is None and first.bridge_thread.is_alive()  # a static panel polls
+    assert shell.run_cell(f"%hpo show stored --storage {path}").success
+    [second] = list(_magics._store_panels.values())
+    assert second is not first
+    _until(lambda: not first.bridge_thread.is_alive(), "the first view's thread to end")
+    assert first.widget.comm is None and second.bridge_thread.is_alive()
+    second.close()

@@ -679,3 +679,18 @@ def test_published_outputs_stay_small_and_load_plotly_js_from_its_cdn(
     assert len(rendered) < 400_000, len(rendered)
     assert "cdn.plot.ly" in output["data"]["text/html"]  # shows without a kernel's plotly.js
     assert "application/vnd.plotly.v1+json" in output["data"]
+
+
+def test_a_quiet_static_panel_polls_slowly_and_still_sees_new_trials(panels: Any) -> None:
+    from hpo_lab.notebook._panel import QUIET_POLL_INTERVAL
+
+    study = hpo_lab.create_study()
+    p = panels(study, figures="html")
+    ticks = p.n_updates
+    wait_until(lambda: p._poll_interval() == QUIET_POLL_INTERVAL, what="a quiet store")
+    ticks = p.n_updates
+    time.sleep(QUIET_POLL_INTERVAL * 0.8)
+    assert p.n_updates - ticks <= 1  # not twice a second any more
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)  # no event reaches p
+    wait_until(lambda: p.progress.value == 3, timeout=QUIET_POLL_INTERVAL * 4, what="trials")
+    assert p._poll_interval() == p._bridge.interval  # busy again: the normal rate
