@@ -13,6 +13,13 @@ import hpo_lab
 from hpo_lab.storages._sqlite import SQLiteStorage
 
 
+def _publish(path: str, text: str) -> None:
+    # Write then rename, so a reader that sees the file also sees its whole text.
+    tmp = Path(path + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
 def _wait_for(path: Path, limit: float = 120.0) -> None:
     deadline = time.monotonic() + limit
     while not path.exists():
@@ -51,7 +58,7 @@ def optimize_then_hang(path: str, name: str, k: int, marker: str) -> None:
         for step in range(3):
             trial.report(x * step, step)
         if done == k:
-            Path(marker).write_text(str(trial.number))
+            _publish(marker, str(trial.number))
             time.sleep(600)
         done += 1
         return 10.0 * x
@@ -64,7 +71,7 @@ def hold_running_trial(path: str, name: str, ready: str, release: str) -> None:
     study = hpo_lab.load_study(study_name=name, storage=path)
     trial = study.ask()
     x = trial.suggest_float("x", 0.0, 1.0)
-    Path(ready).write_text(str(trial.number))
+    _publish(ready, str(trial.number))
     _wait_for(Path(release))
     study.tell(trial, 10.0 * x)
 
@@ -74,7 +81,7 @@ def hold_with_heartbeat(path: str, name: str, interval: float, ready: str) -> No
     store = SQLiteStorage(path, heartbeat_interval=interval)
     study = hpo_lab.load_study(study_name=name, storage=store)
     trial = study.ask()
-    Path(ready).write_text(str(trial.number))
+    _publish(ready, str(trial.number))
     time.sleep(600)
 
 
@@ -89,7 +96,7 @@ def hang_between_heartbeats(path: str, name: str, interval: float, ready: str) -
     trial = study.ask()
     time.sleep(3 * interval)
     with store._lock:
-        Path(ready).write_text(str(trial.number))
+        _publish(ready, str(trial.number))
         os.kill(os.getpid(), signal.SIGSTOP)
     time.sleep(600)
 
