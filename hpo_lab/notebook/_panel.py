@@ -152,7 +152,9 @@ class Panel:
             :class:`~hpo_lab.Study` (its live run if it has one, else a static panel with
             every plot and the controls disabled).
         figures: ``"widget"`` (plotly ``FigureWidget``), ``"html"`` (re-rendered output) or
-            ``"auto"`` (see :func:`hpo_lab.notebook.set_figures_mode`).
+            ``"auto"`` (see :func:`hpo_lab.notebook.set_figures_mode`; with plotly 6+ it
+            starts as ``"html"`` and switches a figure to a ``FigureWidget`` once the browser
+            runs the panel's widget code and that figure's tab is shown).
         log: The log shown in the Log tab (default: ``log_for(run)``, or ``log_for(study)``).
 
     Attributes:

@@ -11,7 +11,10 @@ exists, listens for clicks on the panel's Pause, Resume and Stop buttons, and se
 run at once.
 
 The comm's opening message (``"command": "open"``) also tells the panel that the browser runs
-widget code, so its ``"auto"`` figures may become ``FigureWidget``s (see ``Panel``).
+widget code, so its ``"auto"`` figures may become ``FigureWidget``s (see ``Panel``); so does a
+``{"event": "rendered"}`` message the script sends on the relay widget's own comm, for
+frontends where the control comm cannot be opened (it reaches the kernel when the main shell is
+free).
 
 The button's own click message still arrives later; the panel counts relayed commands and drops
 that many later clicks of the same button, so each click acts once. Where the relay cannot work
@@ -27,7 +30,14 @@ import threading
 import weakref
 from typing import Any
 
-__all__ = ["CONTROL_TARGET", "RELAYED_COMMANDS", "handle_control", "make_relay", "register_panel"]
+__all__ = [
+    "CONTROL_TARGET",
+    "RELAYED_COMMANDS",
+    "handle_control",
+    "make_relay",
+    "register_panel",
+    "relay_class",
+]
 
 _logger = logging.getLogger("hpo_lab")
 
@@ -57,6 +67,9 @@ async function openChannel(manager, id) {
 function render({ model, el }) {
   el.style.display = "none";
   const id = model.get("panel_id");
+  // This script runs, so widget code runs here: the panel may draw FigureWidgets. Sent on the
+  // widget's own comm too, for frontends where the control comm cannot be opened.
+  model.send({ event: "rendered" });
   const relays = (window.__hpoLabRelays = window.__hpoLabRelays || {});
   if (relays[id]) return;
   let channel = null;
@@ -155,6 +168,28 @@ def make_relay(panel_id: str) -> Any:
             manager.register_target(CONTROL_TARGET, _on_open)
             _registered_with.append(manager)
 
+    relay = relay_class(anywidget, traitlets)(panel_id=panel_id)
+    relay.layout.display = "none"
+    return relay
+
+
+def _on_relay_message(relay: Any, content: Any, buffers: Any) -> None:
+    if isinstance(content, dict) and content.get("event") == "rendered":
+        with _lock:
+            panel = _panels.get(str(relay.panel_id))
+        if panel is not None:
+            panel._frontend_seen()
+
+
+def relay_class(anywidget: Any, traitlets: Any) -> Any:
+    """The relay widget class (made once).
+
+    Example:
+        >>> import anywidget, traitlets
+        >>> relay_class(anywidget, traitlets)(panel_id="p1").panel_id
+        'p1'
+    """
+    with _lock:
         if not _relay_class:
             base: Any = anywidget.AnyWidget
 
@@ -162,7 +197,9 @@ def make_relay(panel_id: str) -> Any:
                 _esm = _ESM
                 panel_id = traitlets.Unicode("").tag(sync=True)
 
+                def __init__(self, **kwargs: Any) -> None:
+                    super().__init__(**kwargs)
+                    self.on_msg(_on_relay_message)
+
             _relay_class.append(Relay)
-    relay = _relay_class[0](panel_id=panel_id)
-    relay.layout.display = "none"
-    return relay
+        return _relay_class[0]

@@ -648,6 +648,21 @@ def test_auto_figures_become_figure_widgets_once_the_browser_runs_widget_code(
     p.attach(again)
     assert again.wait(60)
     wait_until(lambda: complete_points(p.history_view.figure) == 7, what="appended in place")
+    # Where the control comm cannot open, the relay's script says so on the widget's comm.
+    import anywidget
+    import traitlets
+
+    from hpo_lab.notebook._relay import relay_class
+
+    other = panels(study)
+    assert other.mode == "html"
+    relay = relay_class(anywidget, traitlets)(panel_id=other.control_id)
+    relay._handle_custom_msg({"event": "something else"}, [])
+    other.refresh()
+    assert other.mode == "html"
+    relay._handle_custom_msg({"event": "rendered"}, [])  # what ipywidgets calls on a message
+    wait_until(lambda: isinstance(other.history_view.figure, go.FigureWidget), what="switch")
+    relay.close()
     # A forced mode is left alone.
     forced = panels(study, figures="html")
     assert handle_control({"panel": forced.control_id, "command": "open"}) == "open"
