@@ -38,6 +38,10 @@ def shell() -> Iterator[InteractiveShell]:
         if entry.panel is not None:
             entry.panel.close()
         _registry.forget(entry.name)
+    from hpo_lab.notebook import _magics
+
+    while _magics._store_panels:
+        _magics._store_panels.popitem()[1].close()
     deadline = time.monotonic() + 30
     while _capture.active() and time.monotonic() < deadline:
         time.sleep(0.01)  # the last run's end releases the output routing
@@ -693,13 +697,18 @@ def test_showing_a_store_only_study_again_closes_the_last_view(
     from hpo_lab.notebook import _magics
 
     path = tmp_path / "shown.db"
-    study = hpo_lab.create_study(study_name="stored", storage=str(path))
+    name = _name()
+    study = hpo_lab.create_study(study_name=name, storage=str(path))
     study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
-    assert shell.run_cell(f"%hpo show stored --storage {path}").success
-    [first] = list(_magics._store_panels.values())
+
+    def views() -> list[Any]:
+        return [p for p in _magics._store_panels.values() if p.study.study_name == name]
+
+    assert shell.run_cell(f"%hpo show {name} --storage {path}").success
+    [first] = views()
     assert first.run is None and first.bridge_thread.is_alive()  # a static panel polls
-    assert shell.run_cell(f"%hpo show stored --storage {path}").success
-    [second] = list(_magics._store_panels.values())
+    assert shell.run_cell(f"%hpo show {name} --storage {path}").success
+    [second] = views()
     assert second is not first
     _until(lambda: not first.bridge_thread.is_alive(), "the first view's thread to end")
     assert first.widget.comm is None and second.bridge_thread.is_alive()
