@@ -359,3 +359,16 @@ def test_a_range_with_no_density_in_either_model_gives_no_nan_warning(multivaria
             value = trial.suggest_float("a", 0.0, 1.749254077617092e-99)
             study.tell(trial, 0.0)
             assert 0.0 <= value <= 1.749254077617092e-99
+
+
+def test_a_range_narrower_than_any_kernel_width_still_gets_proposals() -> None:
+    # Found by the contract's random sequences: [0, 5e-324] has a width whose reciprocal
+    # overflows; it must count as a single value, not raise an overflow warning.
+    study = hpo_lab.create_study(sampler=TPESampler(seed=0, n_startup_trials=2))
+    for _ in range(2):
+        study.tell(study.ask(), 0.0)
+    for _ in range(3):
+        trial = study.ask()
+        value = trial.suggest_float("a", 0.0, 5e-324)
+        assert 0.0 <= value <= 5e-324
+        study.tell(trial, 0.0)

@@ -332,8 +332,10 @@ class ParzenEstimator:
                 mu = np.vstack([x, 0.5 * (lo + hi)[None, :]])
                 sigma = np.vstack([sigma, width[None, :]])
             # Duplicate observations give zero gaps; a zero-width column (a single value) has
-            # no scale at all: keep every kernel finite, and give the point all the mass.
-            flat = ~(width > 0)
+            # no scale at all: keep every kernel finite, and give the point all the mass. A
+            # width too small for its reciprocal to be finite (a range like [0, 5e-324]) counts
+            # as zero width.
+            flat = ~(width > 1e-150)
             sigma = np.maximum(sigma, np.where(flat, 1.0, 1e-9 * width))
             self._mu = mu
             self._sigma = sigma
