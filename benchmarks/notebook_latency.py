@@ -4,6 +4,7 @@ Not a test: it measures and prints a table. Regenerate with
 
     /work/venv/bin/python benchmarks/notebook_latency.py              # about two minutes
     /work/venv/bin/python benchmarks/notebook_latency.py --quick      # a smoke run
+    /work/venv/bin/python benchmarks/notebook_latency.py --cell-return 5  # cell return only
 
 Each configuration gets a fresh IPython kernel (``jupyter_client``), the same kind a notebook
 talks to. In it, ``%load_ext hpo_lab`` and a ``%%hpo`` cell start a run with 2 workers; once
@@ -11,6 +12,10 @@ trials finish, the benchmark sends ``--executes`` trivial cells (``1 + 1``), one
 short pause between them as a person typing would leave, and times each from ``execute_request``
 to ``execute_reply``. The same is measured with no run at all. No browser is attached, so the
 panel's widget messages go to the kernel's IOPub socket and no further.
+
+``--cell-return N`` measures only how long a ``%%hpo`` cell takes to return in a fresh kernel
+(after ``%load_ext hpo_lab`` and the quickstart's imports), with and without the panel, N
+kernels each: what a user waits before the next cell can run.
 """
 
 from __future__ import annotations
@@ -178,12 +183,48 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+def cell_return(panel: bool) -> float:
+    """Milliseconds a ``%%hpo`` cell takes to return in a fresh kernel."""
+    kernel = Kernel()
+    try:
+        kernel.run("%load_ext hpo_lab\n" + SVC_SETUP)
+        kernel.run("1 + 1")
+        line = "%%hpo bench --trials 20 --jobs 2 --seed 0" + ("" if panel else " --no-panel")
+        took = 1e3 * kernel.run(f"{line}\n{SVC_BODY}")
+        kernel.run("%hpo wait bench", timeout=300)
+        return took
+    finally:
+        kernel.close()
+
+
+def cell_return_table(repeats: int) -> str:
+    lines = [
+        "| `%%hpo` cell in a fresh kernel | median (ms) | min (ms) | max (ms) |",
+        "|---|---:|---:|---:|",
+    ]
+    for panel in (False, True):
+        times = [cell_return(panel) for _ in range(repeats)]
+        label = "with the panel" if panel else "without the panel (`--no-panel`)"
+        lines.append(
+            f"| {label} | {statistics.median(times):.0f} | {min(times):.0f} | {max(times):.0f} |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--executes", type=int, default=100, help="trivial cells per config")
     parser.add_argument("--pause", type=float, default=0.05, help="seconds between them")
     parser.add_argument("--quick", action="store_true", help="10 executes, two configurations")
+    parser.add_argument(
+        "--cell-return", type=int, default=0, metavar="N", help="only time the cell's return"
+    )
     args = parser.parse_args(argv)
+    if args.cell_return < 0:
+        parser.error(f"--cell-return must be >= 0, but got {args.cell_return}")
+    if args.cell_return:
+        print(cell_return_table(args.cell_return))
+        return 0
     if args.executes < 1 or args.pause < 0:
         parser.error(
             f"--executes must be >= 1 and --pause >= 0, but got {args.executes} and {args.pause}"

@@ -19,7 +19,6 @@ Example:
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 
@@ -91,15 +90,18 @@ def figure_widget_available() -> bool:
         >>> isinstance(figure_widget_available(), bool)
         True
     """
+    # Found, not imported: importing plotly costs a fresh kernel seconds, and the panel asks
+    # this while the cell runs.
+    import importlib.metadata
+
     try:
-        plotly = importlib.import_module("plotly")
-        importlib.import_module("ipywidgets")
-        if int(str(plotly.__version__).split(".")[0]) >= 6:
-            importlib.import_module("anywidget")
-        graph_objects = importlib.import_module("plotly.graph_objects")
-    except Exception:
+        major = int(importlib.metadata.version("plotly").split(".")[0])
+        importlib.metadata.version("ipywidgets")
+        if major >= 6:
+            importlib.metadata.version("anywidget")
+    except (importlib.metadata.PackageNotFoundError, ValueError):
         return False
-    return hasattr(graph_objects, "FigureWidget")
+    return True
 
 
 def default_figures_mode() -> str:

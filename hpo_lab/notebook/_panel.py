@@ -35,6 +35,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import copy
+import dataclasses
 import datetime
 import html
 import logging
@@ -87,6 +88,7 @@ _TABS = (
     ("space", "Space editor"),
 )
 _HEAVY = ("importance", "parallel", "slice")
+_FIGURE_TABS = ("history", "importance", "parallel", "slice", "curves")
 _SORTS = (
     ("newest first", "newest"),
     ("best first", "best"),
@@ -95,6 +97,16 @@ _SORTS = (
 )
 _TABLE_ROWS = 100
 _LOG_LINES = 500
+
+
+@dataclasses.dataclass
+class _Figures:
+    # The panel's figures, built together on the bridge thread.
+    history_live: Any
+    history_view: FigureView
+    curves_live: Any
+    curves_view: FigureView
+    heavy_views: dict[str, FigureView]
 
 
 def _seconds(seconds: float) -> str:
@@ -194,21 +206,21 @@ class Panel:
             raise TypeError(f"Panel takes a Study or a Run, but got {type(obj).__name__}")
         self.mode = resolve_figures_mode(figures)
         # plotly >= 6 ships a FigureWidget's whole JavaScript (about 5 MB) in its widget state,
-        # which a headless run (nbconvert --execute) saves once per figure. So "auto" draws
-        # re-rendered output until the browser shows it runs widget code (the relay opens its
-        # comm); then each figure becomes a FigureWidget when its tab is first shown, so the
-        # browser receives that JavaScript only for plots looked at. A forced "widget" uses
-        # FigureWidgets at once.
+        # once per figure, and each FigureWidget view starts its own copy of plotly.js beside
+        # the one the frontend's plotly renderer uses. Several copies starting at once in one
+        # page sometimes break plotly.js's registry ("Cannot read properties of undefined
+        # (reading 'schema')"): the plot then stays empty for good. So "auto" draws figures as
+        # re-rendered outputs (one plotly.js, the frontend's); FigureWidgets only when forced.
         self._requested = figures
-        self._widget_when_seen = (
+        if (
             self.mode == "widget"
             and figures == "auto"
             and figures_setting() == "auto"
             and _figure_widget_is_heavy()
-        )
-        if self._widget_when_seen:
+        ):
             self.mode = "html"
-        self._upgrade = False
+        #: Whether the browser showed it runs the panel's widget code (the relay's comm opened).
+        self.frontend_seen = False
         self._study = study
         self._storage = study.storage
         self._study_id = self._storage.get_study_id(study.study_name)
@@ -254,14 +266,19 @@ class Panel:
         self._bridge = Bridge(self)
         if run is not None:
             self._follow(run)
-        self._bridge.tick(self)  # filled before it is shown, on the constructing thread
+        # The header and controls are filled before the panel is shown, on the constructing
+        # thread; the figures are left to the bridge thread.
+        self._deferring = True
+        try:
+            self._bridge.tick(self)
+        finally:
+            self._deferring = False
         self._bridge.start()
+        self._bridge.wake()
 
     # -- building ---------------------------------------------------------------------------------
     def _build(self) -> None:
         w = import_widgets()
-        from hpo_lab.viz import LiveIntermediateValues, LiveOptimizationHistory
-
         study = self._study
         self.title = w.HTML(value=f"<b>{html.escape(study.study_name)}</b>")
         self.status = w.HTML(value="")
@@ -323,24 +340,15 @@ class Panel:
         self.message = w.HTML(value="")
         self.message.add_class("hpo-message")
 
-        # Live figures: appended to as trials finish.
-        self._history_live = LiveOptimizationHistory(study)
-        self.history_view = FigureView(
-            self._history_live.figure, self.mode, "hpo-history-plot", min_interval=1.0
-        )
-        if self.mode == "widget":
-            self._history_live = LiveOptimizationHistory(study, figure=self.history_view.figure)
-        self._curves_live = LiveIntermediateValues(study)
-        self.curves_view = FigureView(
-            self._curves_live.figure, self.mode, "hpo-curves-plot", min_interval=1.0
-        )
-        if self.mode == "widget":
-            self._curves_live = LiveIntermediateValues(study, figure=self.curves_view.figure)
-        go = __import__("plotly.graph_objects", fromlist=["Figure"])
-        self.heavy_views = {
-            name: FigureView(go.Figure(), self.mode, f"hpo-{name}-plot", min_interval=0.0)
-            for name in _HEAVY
-        }
+        # The figures are built later, on the bridge thread (see _build_figures): importing
+        # plotly and building them takes seconds in a fresh kernel, and the cell returns first.
+        self._figures: _Figures | None = None
+        self._deferring = False
+        self._loading: dict[str, Any] = {}
+        for key in _FIGURE_TABS:
+            note = w.HTML(value="<i>loading plots…</i>")
+            note.add_class("hpo-figures-loading")
+            self._loading[key] = note
 
         self.sort_by = w.Dropdown(options=list(_SORTS), value="newest", description="sort by")
         self.sort_by.observe(lambda _c: self._mark_table(), names="value")
@@ -353,11 +361,7 @@ class Panel:
         self.editor = SpaceEditor(self._on_apply, self._on_warm_start, self._bridge_wake)
 
         pages = {
-            "history": [self.history_view.widget],
-            "importance": [self.heavy_views["importance"].widget],
-            "parallel": [self.heavy_views["parallel"].widget],
-            "slice": [self.heavy_views["slice"].widget],
-            "curves": [self.curves_view.widget],
+            **{key: [self._loading[key]] for key in _FIGURE_TABS},
             "trials": [self.sort_by, self.table],
             "failures": [self.failures],
             "log": [self.log_view],
@@ -402,6 +406,80 @@ class Panel:
             self.workers,
             self.editor.status,
         ]
+
+    # -- figures (built on the bridge thread) -------------------------------------------------
+    @property
+    def figures_built(self) -> bool:
+        """Whether the figures exist yet (the bridge thread builds them after the cell returns).
+
+        Example:
+            >>> import hpo_lab
+            >>> p = Panel(hpo_lab.create_study(), figures="html")
+            >>> p.refresh(); p.figures_built
+            True
+            >>> p.close()
+        """
+        return self._figures is not None
+
+    def _ensure_figures(self) -> _Figures:
+        figures = self._figures
+        if figures is None:
+            with self._bridge.tick_lock:
+                figures = self._figures
+                if figures is None:
+                    figures = self._build_figures()
+        return figures
+
+    @property
+    def history_view(self) -> FigureView:
+        """The optimization history's figure (built on first use if the bridge has not yet)."""
+        return self._ensure_figures().history_view
+
+    @property
+    def curves_view(self) -> FigureView:
+        """The learning curves' figure."""
+        return self._ensure_figures().curves_view
+
+    @property
+    def heavy_views(self) -> dict[str, FigureView]:
+        """The importance, parallel coordinates and slice figures, by tab name."""
+        return self._ensure_figures().heavy_views
+
+    def _build_figures(self) -> _Figures:
+        # Under the tick lock: on the bridge thread, or whoever asked for a figure first.
+        from hpo_lab.viz import LiveIntermediateValues, LiveOptimizationHistory
+        from hpo_lab.viz._snapshot import import_plotly
+
+        go = import_plotly()
+        study = self._study
+        history_live = LiveOptimizationHistory(study)
+        history_view = FigureView(
+            history_live.figure, self.mode, "hpo-history-plot", min_interval=1.0
+        )
+        if self.mode == "widget":
+            history_live = LiveOptimizationHistory(study, figure=history_view.figure)
+        curves_live = LiveIntermediateValues(study)
+        curves_view = FigureView(curves_live.figure, self.mode, "hpo-curves-plot", min_interval=1.0)
+        if self.mode == "widget":
+            curves_live = LiveIntermediateValues(study, figure=curves_view.figure)
+        heavy_views = {
+            name: FigureView(go.Figure(), self.mode, f"hpo-{name}-plot", min_interval=0.0)
+            for name in _HEAVY
+        }
+        known = [self._trials[n] for n in sorted(self._trials)]
+        if known:
+            history_live.update(known)
+            history_view.touch()
+            curves_live.update(known)
+            curves_view.touch()
+        figures = _Figures(history_live, history_view, curves_live, curves_view, heavy_views)
+        self._figures = figures
+        views = {"history": history_view, "curves": curves_view, **heavy_views}
+        if not self._closed:
+            for key in _FIGURE_TABS:
+                self._tab_boxes[key].children = (views[key].widget,)
+                self._loading[key].close()
+        return figures
 
     def _lineage_text(self) -> str:
         names = self._study.lineage
@@ -475,8 +553,6 @@ class Panel:
             self._relay = make_relay(self.control_id)
             if self._relay is not None:
                 self.widget.children = (*self.widget.children, self._relay)
-            elif self._widget_when_seen:
-                self._frontend_seen()  # nothing can tell: draw FigureWidgets as asked
         # The widget view, with a short text fallback for viewers without the widget state
         # (GitHub, nbviewer), where the snapshot below shows the results.
         ipd.display(
@@ -589,7 +665,7 @@ class Panel:
         if run is None or run.is_live() or self._published_for != (id(run), self._cursor):
             return False
         with self._lock:
-            if self._messages or self._new_children or self._upgrade:
+            if self._messages or self._new_children:
                 return False
         shown = _TABS[self.tabs.selected_index or 0][0]
         # Heavy plots render when their tab is shown; choosing a tab wakes the bridge.
@@ -597,8 +673,9 @@ class Panel:
             shown in self._heavy_dirty
             or (shown == "trials" and self._table_dirty)
             or self._space_dirty
-            or self.history_view.pending
-            or self.curves_view.pending
+            or self._figures is None
+            or self._figures.history_view.pending
+            or self._figures.curves_view.pending
         )
 
     def _poll_interval(self) -> float:
@@ -628,13 +705,12 @@ class Panel:
             bridge.wake()
 
     def _frontend_seen(self) -> None:
-        # The browser runs widget code (the relay's comm opened): FigureWidgets will render.
+        # The browser runs widget code (the relay's comm opened).
         with self._lock:
-            self._upgrade = self._widget_when_seen
+            self.frontend_seen = True
             children = list(self.children)
         for child in children:
             child._frontend_seen()
-        self._bridge_wake()
 
     def _post(self, text: str, error: bool = False) -> None:
         self._messages.append((text, error))
@@ -811,9 +887,6 @@ class Panel:
         with self._lock:
             messages, self._messages = self._messages, []
             new_children, self._new_children = self._new_children, []
-            if self._upgrade:
-                self.mode = "widget"  # each figure switches when its tab is shown
-            self._upgrade = False
         changed, self._cursor = self._storage.get_trials_since(self._study_id, self._cursor)
         self._quiet_ticks = 0 if changed else self._quiet_ticks + 1
         for t in changed:
@@ -833,65 +906,39 @@ class Panel:
                 )
             for child_run in new_children:
                 child = Panel(child_run, figures=self._requested)
-                if self.mode == "widget":
+                if self.frontend_seen:
                     child._frontend_seen()  # shown in this panel, so in the same browser
                 self.children.append(child)
                 self.children_box.children = (*self.children_box.children, child.widget)
             if new_children:
                 _set(self.lineage, "value", self._lineage_text())
-            if self.mode == "widget":
-                self._use_figure_widget(_TABS[self.tabs.selected_index or 0][0])
             self._update_header(run, trials)
             self._update_controls(run)
+            figures = self._figures
+            if figures is None and not self._deferring:
+                figures = self._build_figures()  # fed with every trial known
+            elif figures is not None and changed:
+                figures.history_live.update(changed)
+                figures.history_view.touch()
+                figures.curves_live.update(changed)
+                figures.curves_view.touch()
             if changed:
-                self._history_live.update(changed)
-                self.history_view.touch()
-                self._curves_live.update(changed)
-                self.curves_view.touch()
                 self._heavy_dirty = set(_HEAVY)
                 self._table_dirty = True
                 self._space_dirty = True
                 self._update_source_note(trials)
                 self._update_failures(trials)
-            self._update_heavy(trials, force)
+            if figures is not None:
+                self._update_heavy(figures, trials, force)
             self._update_table(trials, force)
             if entries:
                 self._update_log(entries)
             self._update_space(trials, force)
-            self.history_view.flush(force)
-            self.curves_view.flush(force)
-            self._publish_if_ended(run, trials)
+            if figures is not None:
+                figures.history_view.flush(force)
+                figures.curves_view.flush(force)
+                self._publish_if_ended(run, trials)
         self.n_updates += 1
-
-    def _use_figure_widget(self, key: str) -> None:
-        # Bridge thread: the figure of tab ``key``, now a FigureWidget updated in place.
-        from hpo_lab.viz import LiveIntermediateValues, LiveOptimizationHistory
-
-        if key == "history" and self.history_view.mode == "html":
-            old = self.history_view
-            self.history_view = FigureView(
-                self._history_live.figure, "widget", "hpo-history-plot", min_interval=1.0
-            )
-            self._history_live = LiveOptimizationHistory(
-                self._study, figure=self.history_view.figure
-            )
-            new = self.history_view
-        elif key == "curves" and self.curves_view.mode == "html":
-            old = self.curves_view
-            self.curves_view = FigureView(
-                self._curves_live.figure, "widget", "hpo-curves-plot", min_interval=1.0
-            )
-            self._curves_live = LiveIntermediateValues(self._study, figure=self.curves_view.figure)
-            new = self.curves_view
-        elif key in self.heavy_views and self.heavy_views[key].mode == "html":
-            old = self.heavy_views[key]
-            new = FigureView(old.figure, "widget", f"hpo-{key}-plot", min_interval=0.0)
-            new.n_renders = old.n_renders
-            self.heavy_views[key] = new
-        else:
-            return
-        self._tab_boxes[key].children = (new.widget,)
-        old.widget.close()
 
     def _update_header(self, run: Run | None, trials: list[FrozenTrial]) -> None:
         states = collections.Counter(t.state for t in trials)
@@ -1001,7 +1048,7 @@ class Panel:
             study_name=self._study.study_name,
         )
 
-    def _update_heavy(self, trials: list[FrozenTrial], force: bool) -> None:
+    def _update_heavy(self, figures: _Figures, trials: list[FrozenTrial], force: bool) -> None:
         if not self._heavy_dirty:
             return
         from hpo_lab.viz import plot_parallel_coordinate, plot_param_importances, plot_slice
@@ -1024,7 +1071,7 @@ class Panel:
                 _logger.exception("the %s plot of the control panel failed", name)
                 self._heavy_dirty.discard(name)
                 continue
-            view = self.heavy_views[name]
+            view = figures.heavy_views[name]
             view.replace(figure)
             view.flush(force=True)
             self._heavy_dirty.discard(name)
@@ -1152,9 +1199,14 @@ class Panel:
 
 def _figure_widget_is_heavy() -> bool:
     # plotly >= 6 builds FigureWidget on anywidget, with its JavaScript bundle as a trait.
-    import plotly
+    # Read from the package metadata: importing plotly here would cost the cell a second.
+    import importlib.metadata
 
-    return int(str(plotly.__version__).split(".")[0]) >= 6
+    try:
+        version = importlib.metadata.version("plotly")
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return int(version.split(".")[0]) >= 6
 
 
 def panel(

@@ -605,7 +605,7 @@ def test_a_static_panel_keeps_polling_and_a_live_one_ends_only_with_its_run(pane
     assert static.bridge_thread.is_alive()
 
 
-def test_auto_figures_become_figure_widgets_once_the_browser_runs_widget_code(
+def test_auto_figures_stay_rerendered_outputs_and_forced_widgets_update_in_place(
     panels: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import ipywidgets
@@ -622,52 +622,27 @@ def test_auto_figures_become_figure_widgets_once_the_browser_runs_widget_code(
         # plotly 5's FigureWidget carries no JavaScript in its state: used at once.
         assert p.mode == "widget" and isinstance(p.history_view.figure, go.FigureWidget)
         return
-    # Until a browser shows it runs widget code, figures are small re-rendered outputs: a
-    # headless run (nbconvert --execute) saves no FigureWidget with its 5 MB of JavaScript.
+    # plotly 6's FigureWidgets each bring their own plotly.js: auto draws re-rendered outputs,
+    # and keeps them once the browser shows it runs widget code.
     assert p.mode == "html" and isinstance(p.history_view.widget, ipywidgets.Output)
     assert run.wait(60)
-    p.refresh()
-    assert complete_points(p.history_view.figure) == 4
-    old = p.history_view.widget
-    # The relay's comm opens (what the browser's script does once it runs).
     assert handle_control({"panel": p.control_id, "command": "open"}) == "open"
-    wait_until(lambda: p.mode == "widget", what="the switch to FigureWidgets")
-    wait_until(lambda: isinstance(p.history_view.figure, go.FigureWidget), what="the history")
+    wait_until(lambda: p.frontend_seen, what="the relay's comm seen")
+    p.refresh()
+    assert p.mode == "html" and isinstance(p.history_view.widget, ipywidgets.Output)
     assert complete_points(p.history_view.figure) == 4
     assert p.tabs.children[0].children == (p.history_view.widget,)
-    assert old.comm is None  # the old output is closed
-    # Other figures switch when their tab is first shown: their JavaScript is sent only then.
-    assert isinstance(p.curves_view.widget, ipywidgets.Output)
-    assert isinstance(p.heavy_views["slice"].widget, ipywidgets.Output)
-    p.tabs.selected_index = 4  # curves
-    wait_until(lambda: isinstance(p.curves_view.figure, go.FigureWidget), what="the curves")
-    assert p.tabs.children[4].children == (p.curves_view.widget,)
-    assert len(p.curves_view.figure.data) > 0
-    p.tabs.selected_index = 0
+    # Forced, FigureWidgets are built (on the bridge thread) and appended to in place.
+    forced = panels(study, figures="widget")
+    wait_until(lambda: forced.figures_built, what="the forced panel's figures")
+    assert isinstance(forced.history_view.figure, go.FigureWidget)
+    assert forced.tabs.children[0].children == (forced.history_view.widget,)
+    first = forced.history_view.figure
     again = study.start(slow_objective(0.0), n_trials=3)
-    p.attach(again)
+    forced.attach(again)
     assert again.wait(60)
-    wait_until(lambda: complete_points(p.history_view.figure) == 7, what="appended in place")
-    # Where the control comm cannot open, the relay's script says so on the widget's comm.
-    import anywidget
-    import traitlets
-
-    from hpo_lab.notebook._relay import relay_class
-
-    other = panels(study)
-    assert other.mode == "html"
-    relay = relay_class(anywidget, traitlets)(panel_id=other.control_id)
-    relay._handle_custom_msg({"event": "something else"}, [])
-    other.refresh()
-    assert other.mode == "html"
-    relay._handle_custom_msg({"event": "rendered"}, [])  # what ipywidgets calls on a message
-    wait_until(lambda: isinstance(other.history_view.figure, go.FigureWidget), what="switch")
-    relay.close()
-    # A forced mode is left alone.
-    forced = panels(study, figures="html")
-    assert handle_control({"panel": forced.control_id, "command": "open"}) == "open"
-    forced.refresh()
-    assert forced.mode == "html"
+    wait_until(lambda: complete_points(forced.history_view.figure) == 7, what="appended")
+    assert forced.history_view.figure is first
 
 
 def test_published_outputs_stay_small_and_load_plotly_js_from_its_cdn(
