@@ -105,15 +105,23 @@ def figure_widget_available() -> bool:
 
 
 def default_figures_mode() -> str:
-    """What ``"auto"`` means here: ``"html"`` on Colab or without ``FigureWidget``, else
-    ``"widget"`` (with plotly 6+, a panel still starts as ``"html"`` and switches once the
-    browser shows it runs widget code).
+    """What ``"auto"`` means here: ``"html"`` on Colab, without ``FigureWidget``, or with
+    plotly 6+, else ``"widget"``.
+
+    plotly 6's ``FigureWidget`` brings its own 5 MB plotly.js per figure, started in the page
+    beside the frontend's copy; several copies starting at once sometimes break plotly.js's
+    registry and leave a plot empty for good, so re-rendered output (one plotly.js) is the
+    default there.
 
     Example:
         >>> default_figures_mode() in ("widget", "html")
         True
     """
     if in_colab() or not figure_widget_available():
+        return "html"
+    import importlib.metadata
+
+    if int(importlib.metadata.version("plotly").split(".")[0]) >= 6:
         return "html"
     return "widget"
 

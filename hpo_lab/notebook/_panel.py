@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from hpo_lab.notebook._body import SOURCE_HASH_ATTR
 from hpo_lab.notebook._bridge import Bridge
-from hpo_lab.notebook._env import figures_setting, resolve_figures_mode
+from hpo_lab.notebook._env import resolve_figures_mode
 from hpo_lab.notebook._figures import FigureView, import_widgets
 from hpo_lab.notebook._log import RunLog, log_for
 from hpo_lab.notebook._relay import make_relay, register_panel
@@ -165,8 +165,7 @@ class Panel:
             every plot and the controls disabled).
         figures: ``"widget"`` (plotly ``FigureWidget``), ``"html"`` (re-rendered output) or
             ``"auto"`` (see :func:`hpo_lab.notebook.set_figures_mode`; with plotly 6+ it
-            starts as ``"html"`` and switches a figure to a ``FigureWidget`` once the browser
-            runs the panel's widget code and that figure's tab is shown).
+            means ``"html"``, see :func:`~hpo_lab.notebook._env.default_figures_mode`).
         log: The log shown in the Log tab (default: ``log_for(run)``, or ``log_for(study)``).
 
     Attributes:
@@ -205,20 +204,7 @@ class Panel:
         else:
             raise TypeError(f"Panel takes a Study or a Run, but got {type(obj).__name__}")
         self.mode = resolve_figures_mode(figures)
-        # plotly >= 6 ships a FigureWidget's whole JavaScript (about 5 MB) in its widget state,
-        # once per figure, and each FigureWidget view starts its own copy of plotly.js beside
-        # the one the frontend's plotly renderer uses. Several copies starting at once in one
-        # page sometimes break plotly.js's registry ("Cannot read properties of undefined
-        # (reading 'schema')"): the plot then stays empty for good. So "auto" draws figures as
-        # re-rendered outputs (one plotly.js, the frontend's); FigureWidgets only when forced.
         self._requested = figures
-        if (
-            self.mode == "widget"
-            and figures == "auto"
-            and figures_setting() == "auto"
-            and _figure_widget_is_heavy()
-        ):
-            self.mode = "html"
         #: Whether the browser showed it runs the panel's widget code (the relay's comm opened).
         self.frontend_seen = False
         self._study = study
@@ -1195,18 +1181,6 @@ class Panel:
         handle = self._static_handle
         if handle is not None:
             handle.update(_ipython_display().HTML(self.static_html))
-
-
-def _figure_widget_is_heavy() -> bool:
-    # plotly >= 6 builds FigureWidget on anywidget, with its JavaScript bundle as a trait.
-    # Read from the package metadata: importing plotly here would cost the cell a second.
-    import importlib.metadata
-
-    try:
-        version = importlib.metadata.version("plotly")
-    except importlib.metadata.PackageNotFoundError:
-        return False
-    return int(version.split(".")[0]) >= 6
 
 
 def panel(

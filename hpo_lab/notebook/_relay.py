@@ -119,7 +119,7 @@ def handle_control(data: Any) -> str | None:
     with _lock:
         panel = _panels.get(str(data.get("panel")))
     if panel is not None and command == "open":
-        panel._frontend_seen()  # the browser runs widget code: FigureWidgets will render
+        panel._frontend_seen()  # the browser runs widget code
         return "open"
     if panel is None or command not in RELAYED_COMMANDS:
         return None
