@@ -11,10 +11,9 @@ exists, listens for clicks on the panel's Pause, Resume and Stop buttons, and se
 run at once.
 
 The comm's opening message (``"command": "open"``) also tells the panel that the browser runs
-widget code, so its ``"auto"`` figures may become ``FigureWidget``s (see ``Panel``); so does a
-``{"event": "rendered"}`` message the script sends on the relay widget's own comm, for
-frontends where the control comm cannot be opened (it reaches the kernel when the main shell is
-free).
+widget code (``Panel.frontend_seen``); so does a ``{"event": "rendered"}`` message the script
+sends on the relay widget's own comm, for frontends where the control comm cannot be opened (it
+reaches the kernel when the main shell is free).
 
 The button's own click message still arrives later; the panel counts relayed commands and drops
 that many later clicks of the same button, so each click acts once. Where the relay cannot work
