@@ -208,3 +208,56 @@ def test_panel_controls_a_live_run(notebook_page: NotebookPage) -> None:
         60,
     )
     assert _count(_trials(root), TrialState.COMPLETE) < BUDGET
+
+
+BUSY_CELL = """\
+import time
+print("busy started", flush=True)
+t0 = time.monotonic()
+while time.monotonic() - t0 < 8:
+    pass
+print("busy done")
+"""
+
+
+@pytest.mark.parametrize("jupyter", ["lab"], indirect=True)
+def test_pause_acts_while_another_cell_is_busy(notebook_page: NotebookPage) -> None:
+    # JupyterLab opens the relay's comm on a subshell, so a click is handled while the main
+    # shell runs a cell (a pure-Python loop here, which also holds the GIL most of the time).
+    nb = notebook_page
+    page = nb.page
+    root = nb.server.root
+    path = root / "busy.ipynb"
+    write_panel_notebook(path)
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells[2] = nbformat.v4.new_code_cell(BUSY_CELL)
+    nbformat.write(notebook, path)
+    nb.open("busy.ipynb")
+    nb.run_cell(0)
+    nb.wait_executed(0, timeout=120)
+    nb.run_cell(1)
+    page.locator(".hpo-panel").wait_for(timeout=120_000)
+    nb.wait_executed(1, timeout=120)
+    nb.wait_for(lambda: _finished_in_header(nb) >= 5, "5 finished trials in the header", 120)
+
+    nb.run_cell(2)
+    nb.wait_for(lambda: "busy started" in nb.output_text(2), "the busy cell running", 30)
+    clicked = time.monotonic()
+    page.locator(".hpo-panel .hpo-pause").click()
+    nb.wait_for(
+        lambda: "paused" in page.locator(".hpo-panel .hpo-status").inner_text(),
+        "the panel's paused status while the busy cell runs",
+        3,
+    )
+    took = time.monotonic() - clicked
+    # The busy cell is still running: the click did not wait for it.
+    assert "busy done" not in nb.output_text(2)
+    assert not re.fullmatch(r"\[\d+\]:?", nb.prompt(2)), nb.prompt(2)
+    print(f"[{nb.server.app}] paused shown {took:.2f} s after the click, busy cell running")
+    nb.screenshot("panel-paused-while-busy")
+    nb.wait_executed(2, timeout=60)
+    assert "busy done" in nb.output_text(2)
+    page.locator(".hpo-panel .hpo-stop").click()
+    nb.wait_for(
+        lambda: _count(_trials(root), TrialState.RUNNING) == 0, "the stopped run's trials", 60
+    )
