@@ -413,7 +413,11 @@ def narrow_distribution(declared: Distribution, constraint: Distribution) -> Dis
         )
     if declared.step is not None:
         step_f = declared.step
-        tol = _grid_tol(declared.low, declared.high, step_f)
+        # Absorb float noise, but never reach further past a bound than SpaceRevision.admits
+        # forgives (1e-8 of the bounds' scale): a grid point just outside the narrowed range
+        # that admits would reject must not become a bound of the effective distribution.
+        cap = 1e-9 * max(1.0, abs(low), abs(high)) / step_f
+        tol = min(_grid_tol(declared.low, declared.high, step_f), cap)
         k_low = math.ceil((low - declared.low) / step_f - tol)
         k_high = math.floor((high - declared.low) / step_f + tol)
         if k_low > k_high:

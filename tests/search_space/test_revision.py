@@ -52,9 +52,7 @@ def test_build_constraint() -> None:
     assert build_constraint("lr", LR, FloatDistribution(1e-3, 1e-2)) == FloatDistribution(
         1e-3, 1e-2
     )
-    assert build_constraint("opt", OPT, [None, "adam"]) == CategoricalDistribution(
-        ("adam", None)
-    )
+    assert build_constraint("opt", OPT, [None, "adam"]) == CategoricalDistribution(("adam", None))
     assert build_constraint("opt", OPT, CategoricalDistribution(("sgd",))) == (
         CategoricalDistribution(("sgd",))
     )
@@ -122,3 +120,20 @@ def test_effective_lies_inside_declared_and_constraint(
     for end in (effective.low, effective.high):
         assert declared.contains(end)
         assert rev.admits({"p": end})
+
+
+def test_grid_point_just_past_a_narrowed_bound_is_not_kept() -> None:
+    # A grid point 6e-8 below a range [0, 0] is within 1e-8 *steps* of it (step 6) but outside
+    # what SpaceRevision.admits forgives, so the narrowing leaves nothing rather than an
+    # effective range whose own bounds the revision would reject.
+    declared = FloatDistribution(-5.96e-08, 5.99999994, step=6.0)
+    with pytest.raises(ValueError, match="leaves no value"):
+        build_constraint("p", declared, (0.0, 0.0))
+    # Float noise of ordinary steps still lands on the grid.
+    rev = SpaceRevision(
+        1, {"p": build_constraint("p", FloatDistribution(0, 1, step=0.1), (0.3, 0.7))}
+    )
+    eff = rev.effective("p", FloatDistribution(0, 1, step=0.1))
+    assert isinstance(eff, FloatDistribution)
+    assert eff.low == pytest.approx(0.3) and eff.high == pytest.approx(0.7)
+    assert rev.admits({"p": eff.low}) and rev.admits({"p": eff.high})
