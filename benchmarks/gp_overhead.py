@@ -20,33 +20,16 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
 import statistics
 import time
 from collections.abc import Callable
 
 import numpy as np
+from _functions import BRANIN_MIN, HARTMANN6_MIN, branin, hartmann6
 
 import hpo_lab
 from hpo_lab.samplers import RandomSampler
 from hpo_lab.samplers._gp import GPSampler
-
-_A = np.array([[10, 3, 17, 3.5, 1.7, 8], [0.05, 10, 17, 0.1, 8, 14],
-               [3, 3.5, 1.7, 10, 17, 8], [17, 8, 0.05, 10, 0.1, 14]])
-_P = 1e-4 * np.array([[1312, 1696, 5569, 124, 8283, 5886], [2329, 4135, 8307, 3736, 1004, 9991],
-                      [2348, 1451, 3522, 2883, 3047, 6650], [4047, 8828, 8732, 5743, 1091, 381]])
-_ALPHA = np.array([1.0, 1.2, 3.0, 3.2])
-HARTMANN6_MIN = -3.32237
-BRANIN_MIN = 0.397887
-
-
-def hartmann6(x: np.ndarray) -> float:
-    return float(-(_ALPHA * np.exp(-(_A * (x[None, :] - _P) ** 2).sum(1))).sum())
-
-
-def branin(x1: float, x2: float) -> float:
-    b, c, t = 5.1 / (4 * math.pi**2), 5 / math.pi, 1 / (8 * math.pi)
-    return (x2 - b * x1**2 + c * x1 - 6) ** 2 + 10 * (1 - t) * math.cos(x1) + 10
 
 
 def _h6_params(trial: object) -> np.ndarray:

@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 import optuna
+from _functions import branin as _branin
+from _functions import hartmann6 as _hartmann6
 from scipy.stats import spearmanr
 
 import hpo_lab
@@ -44,34 +46,11 @@ warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning
 
 
 def branin(t: hpo_lab.Trial) -> float:
-    x1 = t.suggest_float("x1", -5.0, 10.0)
-    x2 = t.suggest_float("x2", 0.0, 15.0)
-    b, c = 5.1 / (4 * math.pi**2), 5 / math.pi
-    return (x2 - b * x1**2 + c * x1 - 6) ** 2 + 10 * (1 - 1 / (8 * math.pi)) * math.cos(x1) + 10
-
-
-_H6_ALPHA = np.array([1.0, 1.2, 3.0, 3.2])
-_H6_A = np.array(
-    [
-        [10, 3, 17, 3.5, 1.7, 8],
-        [0.05, 10, 17, 0.1, 8, 14],
-        [3, 3.5, 1.7, 10, 17, 8],
-        [17, 8, 0.05, 10, 0.1, 14],
-    ]
-)
-_H6_P = 1e-4 * np.array(
-    [
-        [1312, 1696, 5569, 124, 8283, 5886],
-        [2329, 4135, 8307, 3736, 1004, 9991],
-        [2348, 1451, 3522, 2883, 3047, 6650],
-        [4047, 8828, 8732, 5743, 1091, 381],
-    ]
-)
+    return _branin(t.suggest_float("x1", -5.0, 10.0), t.suggest_float("x2", 0.0, 15.0))
 
 
 def hartmann6(t: hpo_lab.Trial) -> float:
-    x = np.array([t.suggest_float(f"x{i}", 0.0, 1.0) for i in range(6)])
-    return float(-np.sum(_H6_ALPHA * np.exp(-np.sum(_H6_A * (x - _H6_P) ** 2, axis=1))))
+    return _hartmann6(np.array([t.suggest_float(f"x{i}", 0.0, 1.0) for i in range(6)]))
 
 
 def mixed(t: hpo_lab.Trial) -> float:

@@ -47,6 +47,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _functions import branin as _branin
+from _functions import hartmann6 as _hartmann6
 
 DEFAULT_CACHE = Path(__file__).resolve().parent / ".cache" / "samplers"
 REFERENCE_SIZE = {"synthetic": 10_000, "real": 300}
@@ -88,34 +90,12 @@ def _vector(params: dict[str, Any], d: int) -> np.ndarray:
 
 def branin(p: dict[str, Any]) -> float:
     """Branin on [-5, 10] x [0, 15]; minimum 0.397887."""
-    x1, x2 = float(p["x0"]), float(p["x1"])
-    b, c, t = 5.1 / (4 * math.pi**2), 5 / math.pi, 1 / (8 * math.pi)
-    return (x2 - b * x1**2 + c * x1 - 6) ** 2 + 10 * (1 - t) * math.cos(x1) + 10
-
-
-_H_A = np.array(
-    [
-        [10, 3, 17, 3.5, 1.7, 8],
-        [0.05, 10, 17, 0.1, 8, 14],
-        [3, 3.5, 1.7, 10, 17, 8],
-        [17, 8, 0.05, 10, 0.1, 14],
-    ]
-)
-_H_P = 1e-4 * np.array(
-    [
-        [1312, 1696, 5569, 124, 8283, 5886],
-        [2329, 4135, 8307, 3736, 1004, 9991],
-        [2348, 1451, 3522, 2883, 3047, 6650],
-        [4047, 8828, 8732, 5743, 1091, 381],
-    ]
-)
-_H_ALPHA = np.array([1.0, 1.2, 3.0, 3.2])
+    return _branin(float(p["x0"]), float(p["x1"]))
 
 
 def hartmann6(p: dict[str, Any]) -> float:
     """Hartmann-6 on [0, 1]^6; minimum -3.32237."""
-    x = _vector(p, 6)
-    return float(-np.sum(_H_ALPHA * np.exp(-np.sum(_H_A * (x[None, :] - _H_P) ** 2, axis=1))))
+    return _hartmann6(_vector(p, 6))
 
 
 def ackley5(p: dict[str, Any]) -> float:
