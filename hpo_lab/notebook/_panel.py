@@ -53,6 +53,7 @@ from hpo_lab.notebook._log import RunLog, log_for
 from hpo_lab.notebook._relay import make_relay, register_panel
 from hpo_lab.notebook._space_editor import SpaceEditor
 from hpo_lab.notebook._static import static_html
+from hpo_lab.study._best import best_of
 from hpo_lab.trial._frozen import FrozenTrial
 from hpo_lab.trial._state import TrialState
 from hpo_lab.viz._snapshot import StudySnapshot
@@ -951,10 +952,8 @@ class Panel:
             "value",
             f"{complete} complete · {running} running · {pruned} pruned · {failed} failed",
         )
-        done = [t for t in trials if t.state == TrialState.COMPLETE and t.value is not None]
-        if done:
-            pick = max if self._study.direction == "maximize" else min
-            best = pick(done, key=lambda t: t.value)  # type: ignore[arg-type,return-value]
+        best = best_of(trials, self._study.direction)
+        if best is not None:
             params = ", ".join(f"{k}={_short(v)}" for k, v in sorted(best.params.items()))
             best_text = (
                 f"best {best.value:.6g} (trial {best.number}): {html.escape(params, quote=False)}"

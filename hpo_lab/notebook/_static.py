@@ -11,6 +11,7 @@ import html
 from collections import Counter
 from typing import Any
 
+from hpo_lab.study._best import best_of
 from hpo_lab.trial._state import TrialState
 from hpo_lab.viz._snapshot import StudySnapshot
 
@@ -29,7 +30,6 @@ def summary_html(snap: StudySnapshot, status: str | None = None) -> str:
         True
     """
     counts = Counter(t.state.value for t in snap.trials)
-    done = [t for t in snap.trials if t.state == TrialState.COMPLETE and t.value is not None]
     rows = [("study", html.escape(snap.study_name))]
     if status is not None:
         rows.append(("status", html.escape(status)))
@@ -37,9 +37,8 @@ def summary_html(snap: StudySnapshot, status: str | None = None) -> str:
     rows += [(state, str(counts[state])) for state in sorted(counts)]
     if snap.inherited:
         rows.append(("inherited", str(len(snap.inherited))))
-    if done:
-        pick = max if snap.direction == "maximize" else min
-        best = pick(done, key=lambda t: t.value)  # type: ignore[arg-type,return-value]
+    best = best_of(snap.trials, snap.direction)
+    if best is not None:
         rows.append(("best value", f"{best.value:.6g} (trial {best.number})"))
         for name, value in sorted(best.params.items()):
             rows.append((f"best {html.escape(name)}", html.escape(repr(value))))

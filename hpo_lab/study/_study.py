@@ -24,6 +24,7 @@ from hpo_lab.samplers._base import BaseSampler
 from hpo_lab.search_space._revision import SpaceRevision, build_constraint
 from hpo_lab.storages import get_storage
 from hpo_lab.storages._base import BaseStorage, StudyNotFoundError, TrialFinishedError
+from hpo_lab.study._best import best_of
 from hpo_lab.study._events import (
     SPACE_CHANGED,
     TRIAL_CREATED,
@@ -247,16 +248,9 @@ class Study:
         return self._best_shared().copy()
 
     def _best_shared(self) -> FrozenTrial:
-        best: FrozenTrial | None = None
-        maximize = self.direction == "maximize"
-        for t in self.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-            assert t.value is not None
-            if (
-                best is None
-                or (maximize and t.value > best.value)  # type: ignore[operator]
-                or (not maximize and t.value < best.value)  # type: ignore[operator]
-            ):
-                best = t
+        best = best_of(
+            self.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)), self.direction
+        )
         if best is None:
             raise ValueError(
                 f"study {self.study_name!r} has no COMPLETE trial yet, so no best trial"
