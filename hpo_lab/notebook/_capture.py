@@ -140,8 +140,13 @@ def acquire() -> None:
             return
         _saved["stdout"], _saved["stderr"] = sys.stdout, sys.stderr
         _saved["showwarning"] = warnings.showwarning
-        sys.stdout = RoutingStream(sys.stdout, "stdout")
-        sys.stderr = RoutingStream(sys.stderr, "stderr")
+        # A wrapper left installed by someone who saved and restored sys.stdout around us
+        # (pytest's capture, a redirect_stdout) already routes through the shared tables:
+        # wrapping it again would only stack another layer on every run.
+        if not isinstance(sys.stdout, RoutingStream):
+            sys.stdout = RoutingStream(sys.stdout, "stdout")
+        if not isinstance(sys.stderr, RoutingStream):
+            sys.stderr = RoutingStream(sys.stderr, "stderr")
         warnings.showwarning = _routed_showwarning
         logging.getLogger("hpo_lab").addFilter(_log_router)
 

@@ -271,3 +271,21 @@ def test_keep_files_hand_values_back_once_and_skip_values_that_cannot_be_best(
     objective(second)
     assert objective.take_kept(second.trial_id) == (False, None)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["best"]
+
+
+def test_acquire_never_stacks_a_routing_stream_on_another() -> None:
+    import sys
+
+    from hpo_lab.notebook import _capture
+
+    leftover = _capture.RoutingStream(sys.stdout, "stdout")
+    saved = sys.stdout
+    sys.stdout = leftover  # as if restored by a redirect that began while a run was live
+    try:
+        _capture.acquire()
+        try:
+            assert sys.stdout is leftover
+        finally:
+            _capture.release()
+    finally:
+        sys.stdout = saved
