@@ -109,6 +109,9 @@ class BaseExecutor(abc.ABC):
     owner: Any = None
     #: The objective pickled once for the run (remote executors), sent to workers that ask.
     payload: bytes | None = None
+    #: How a remote worker reaches checkpoints: ``"auto"`` (the folder when it can reach it,
+    #: else through the runner) or ``"scheduler"`` (always through the runner).
+    checkpoints: str = "auto"
 
     def open(self, post: Post, n_jobs: int) -> None:
         """Get ready to run up to ``n_jobs`` trials at once, reporting through ``post``."""

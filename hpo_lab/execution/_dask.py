@@ -12,12 +12,12 @@ trial FAIL and the task is told to give up at its next suggestion, report or pru
 
 from __future__ import annotations
 
-import json
 import threading
 import uuid
 import warnings
 from typing import TYPE_CHECKING, Any
 
+from hpo_lab import _json
 from hpo_lab.execution._base import (
     BaseExecutor,
     Outcome,
@@ -104,7 +104,7 @@ class DaskExecutor(BaseExecutor):
                 text = self._requests.get()
             except Exception:  # the client is closing under us
                 return
-            message = json.loads(text)
+            message = _json.loads(text)
             if message[0] == "stop":
                 return
             reply_name = message.pop()
@@ -120,20 +120,19 @@ class DaskExecutor(BaseExecutor):
                 if queue is None:
                     queue = self._Queue(name, client=self._client)
                     self._reply_queues[name] = queue
-                queue.put(json.dumps(answer))
+                queue.put(_json.dumps(answer))
             except Exception:
                 pass  # the client is closing; the task is abandoned anyway
 
         return reply
 
     def submit(self, number: int, trial: Trial) -> None:
-        job = RemoteJob(
-            number=number,
-            trial_id=trial.trial_id,
-            params=trial.params,
-            channel=self._channel,
+        job = RemoteJob.for_trial(
+            trial,
+            self._channel,
             thread_limit=self._thread_limit,
             handshake=True,
+            checkpoints=self.checkpoints,
         )
         future = self._client.submit(
             _run_dask_trial,
@@ -189,7 +188,7 @@ class DaskExecutor(BaseExecutor):
                 except BaseException:
                     pass
         try:
-            self._requests.put(json.dumps(["stop"]))
+            self._requests.put(_json.dumps(["stop"]))
         except Exception:
             pass
         self._reader.join(timeout=2)

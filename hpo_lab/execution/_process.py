@@ -260,14 +260,13 @@ class ProcessExecutor(BaseExecutor):
         return self._loky.ProcessPoolExecutor(max_workers=1, env=env)
 
     def submit(self, number: int, trial: Trial) -> None:
-        job = RemoteJob(
-            number=number,
-            trial_id=trial.trial_id,
-            params=trial.params,
-            channel=self._channel,
+        job = RemoteJob.for_trial(
+            trial,
+            self._channel,
             thread_limit=self._thread_limit,
             handshake=True,  # starts the trial's clock once a worker has it
             parent_pid=os.getpid(),
+            checkpoints=self.checkpoints,
         )
         with self._lock:
             pool = self._idle.pop() if self._idle else None

@@ -1,31 +1,36 @@
 """The trial an objective receives in a worker process, and the channels back to the runner.
 
 In a worker process (loky) or a Dask worker the real :class:`~hpo_lab.trial.Trial` stays with
-the runner, the only writer of the run's results. The objective gets a :class:`TrialProxy`:
-``suggest_*`` and ``should_prune`` send a request and block for the runner's answer, ``report``
-and ``set_user_attr`` are one-way messages. Messages on one channel arrive in the order they
-were sent, so a ``should_prune`` is always answered after the reports that precede it.
+the runner, the only writer of the run's results. The objective gets a :class:`TrialProxy`,
+which derives from the same :class:`~hpo_lab.trial.TrialBase` as the real trial: everything an
+objective sees or calls is the same code; only the four primitives of
+:attr:`TrialBase.REMOTE <hpo_lab.trial.TrialBase.REMOTE>` travel, each as that table says
+(``"call"`` blocks for the runner's answer, ``"send"`` is one-way). The proxy starts from the
+trial's record as the runner had it at submission and mirrors what it sends. Messages on one
+channel arrive in the order they were sent, so a ``should_prune`` is always answered after the
+reports that precede it.
 
 Wire format (plain tuples/lists of JSON-compatible values, so Dask queues can carry them)::
 
-    ["call" | "send", trial_number, method, args, kwargs]   worker -> runner
+    ["call" | "send", trial_number, primitive, args, kwargs]   worker -> runner
     ["ok", value] | ["err", exception_type, message] | ["gone", message]   runner -> worker
 """
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 import time
 import traceback
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from hpo_lab import _json
 from hpo_lab.exceptions import TrialPruned
-from hpo_lab.trial._trial import OldOptunaSpellings, check_report
+from hpo_lab.trial._base import TrialBase
+from hpo_lab.trial._frozen import FrozenTrial
+from hpo_lab.trial._state import TrialState
 
 __all__ = [
     "Channel",
@@ -168,7 +173,7 @@ class DaskChannel:
         reply_name = self._reply_queue_name()
         reply_queue = self._queue(reply_name)
         self._check_open()
-        self._queue(self.request_queue).put(json.dumps([*message, reply_name]))
+        self._queue(self.request_queue).put(_json.dumps([*message, reply_name]))
         # Polled, not a blocking get: a runner that ended answers nothing more, and a task
         # blocked for good would hold its Dask worker thread forever. A batch get returns at
         # once (a get with a timeout would log a scheduler error each time it expires).
@@ -177,7 +182,7 @@ class DaskChannel:
         while True:
             texts = reply_queue.get(batch=True)
             if texts:
-                reply: list[Any] = json.loads(texts[0])
+                reply: list[Any] = _json.loads(texts[0])
                 return reply
             if time.monotonic() >= next_check:
                 self._check_open()
@@ -200,7 +205,7 @@ class DaskChannel:
 
     def send(self, message: list[Any]) -> None:
         self._check_open()
-        self._queue(self.request_queue).put(json.dumps([*message, None]))
+        self._queue(self.request_queue).put(_json.dumps([*message, None]))
 
 
 def plain(value: Any) -> Any:
@@ -267,15 +272,44 @@ def _resolve_objective(objective: Any, proxy: TrialProxy) -> Any:
 
 @dataclass(frozen=True)
 class RemoteJob:
-    """What a worker needs to evaluate one trial: identity, channel, limits."""
+    """What a worker needs to evaluate one trial: its record, channel and limits.
+
+    Example:
+        >>> job = RemoteJob.for_trial(FrozenTrial(4, TrialState.RUNNING), channel=None)
+        >>> job.number, job.frozen.state.value
+        (4, 'RUNNING')
+    """
 
     number: int
     trial_id: int
-    params: dict[str, Any]
     channel: Any
+    frozen: FrozenTrial | None = None
+    relative_params: dict[str, Any] | None = None
     thread_limit: int | None = None
     handshake: bool = False
     parent_pid: int | None = None
+    checkpoints: str = "auto"
+
+    @classmethod
+    def for_trial(
+        cls,
+        trial: FrozenTrial | TrialBase,
+        channel: Any,
+        **options: Any,
+    ) -> RemoteJob:
+        """The job for ``trial`` (the real trial, or its record), sent over ``channel``."""
+        if isinstance(trial, TrialBase):
+            frozen, relative = trial.freeze(), trial.relative_params
+        else:
+            frozen, relative = trial, {}
+        return cls(
+            number=frozen.number,
+            trial_id=frozen.trial_id,
+            channel=channel,
+            frozen=frozen,
+            relative_params=relative,
+            **options,
+        )
 
 
 _watchdog_started = False
@@ -312,20 +346,24 @@ def _raise_reply(reply: list[Any]) -> Any:
     raise error(str(reply[2]))
 
 
-class TrialProxy(OldOptunaSpellings):
-    """A stand-in for :class:`~hpo_lab.trial.Trial` inside a worker process.
+class TrialProxy(TrialBase):
+    """The trial an objective gets in a worker process: :class:`~hpo_lab.trial.TrialBase`
+    with its primitives forwarded to the runner that owns the real trial.
 
-    Same suggestion, report and pruning methods; each forwards to the runner that owns the
-    real trial. ``study`` is not available in a worker.
+    Everything else (validation, the record it reads ``params``, ``user_attrs`` and the rest
+    from, the Optuna spellings) is the real trial's code. ``study`` is not available in a
+    worker: only the runner holds the study.
 
     Example:
         >>> class Echo:  # a channel that answers every suggestion with the lower bound
         ...     def request(self, message):
-        ...         is_suggest = message[2].startswith("suggest")
-        ...         return ["ok", message[3][1] if is_suggest else False]
+        ...         if message[2] == "_suggest":
+        ...             return ["ok", message[3][1]["low"]]
+        ...         return ["ok", False]
         ...     def send(self, message):
         ...         pass
-        >>> proxy = TrialProxy(RemoteJob(number=3, trial_id=3, params={}, channel=Echo()))
+        >>> job = RemoteJob.for_trial(FrozenTrial(3, TrialState.RUNNING), channel=Echo())
+        >>> proxy = TrialProxy(job)
         >>> proxy.suggest_int("k", 2, 9), proxy.params, proxy.should_prune()
         (2, {'k': 2}, False)
     """
@@ -333,30 +371,11 @@ class TrialProxy(OldOptunaSpellings):
     def __init__(self, job: RemoteJob) -> None:
         self._job = job
         self._channel: Channel = job.channel
-        self._params: dict[str, Any] = dict(job.params)
-        self._user_attrs: dict[str, Any] = {}
-        self._steps: set[int] = set()
+        self._frozen = job.frozen or FrozenTrial(
+            job.number, TrialState.RUNNING, trial_id=job.trial_id
+        )
+        self._relative_params = dict(job.relative_params or {})
         self._unsynced = False  # one-way messages sent since the last answered request
-
-    @property
-    def number(self) -> int:
-        """The trial's number in its study."""
-        return self._job.number
-
-    @property
-    def trial_id(self) -> int:
-        """The store's id of the trial."""
-        return self._job.trial_id
-
-    @property
-    def params(self) -> dict[str, Any]:
-        """Parameters suggested so far."""
-        return dict(self._params)
-
-    @property
-    def user_attrs(self) -> dict[str, Any]:
-        """Attributes set from this worker with :meth:`set_user_attr`."""
-        return dict(self._user_attrs)
 
     @property
     def study(self) -> Any:
@@ -385,69 +404,43 @@ class TrialProxy(OldOptunaSpellings):
         if self._unsynced:
             self._call("_sync")
 
-    def _suggest(self, method: str, name: str, *args: Any, **kwargs: Any) -> Any:
-        # Asked even when known: the runner checks that the declared range did not change.
-        value = self._call(method, name, *args, **kwargs)
-        self._params[name] = value
-        return value
+    def _forward(self, method: str, *args: Any) -> Any:
+        if TrialBase.REMOTE[method] == "call":
+            return self._call(method, *args)
+        self._send(method, *args)
+        return None
 
-    def suggest_float(
-        self, name: str, low: float, high: float, *, step: float | None = None, log: bool = False
-    ) -> float:
-        """Suggest a float in ``[low, high]`` (asks the runner)."""
-        return float(self._suggest("suggest_float", name, low, high, step=step, log=log))
+    # The primitives, forwarded as TrialBase.REMOTE says.
+    def _suggest(self, name: str, declared: dict[str, Any]) -> Any:
+        return self._forward("_suggest", name, declared)
 
-    def suggest_int(
-        self, name: str, low: int, high: int, *, step: int = 1, log: bool = False
-    ) -> int:
-        """Suggest an integer in ``[low, high]`` (asks the runner)."""
-        return int(self._suggest("suggest_int", name, low, high, step=step, log=log))
+    def _report(self, step: int, value: float) -> None:
+        self._forward("_report", step, value)
 
-    def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
-        """Suggest one of ``choices`` (asks the runner)."""
-        return self._suggest("suggest_categorical", name, list(choices))
+    def _should_prune(self) -> bool:
+        return bool(self._forward("_should_prune"))
 
-    def report(self, value: float, step: int) -> None:
-        """Record an intermediate value; one-way (the runner stores it)."""
-        checked = check_report(self.number, value, step, self._steps)
-        if checked is None:
-            return
-        self._steps.add(checked[0])
-        self._send("report", checked[1], checked[0])
+    def _set_attr(self, key: str, value: Any, system: bool) -> None:
+        self._forward("_set_attr", key, value, system)
 
-    def should_prune(self) -> bool:
-        """Whether the study's pruner says to stop now (asks the runner)."""
-        return bool(self._call("should_prune"))
+    def _checkpoint_dirs(self) -> dict[str, str | None]:
+        dirs: dict[str, str | None] = self._forward("_checkpoint_dirs")
+        return dirs
 
-    def set_user_attr(self, key: str, value: Any) -> None:
-        """Store a JSON-serialisable value with the trial; forwarded to the runner."""
-        if not isinstance(key, str):
-            raise TypeError(f"user attribute keys must be str, but got {key!r}")
-        value = plain(value)
-        try:
-            json.dumps(value)
-        except (TypeError, ValueError):
-            raise TypeError(
-                f"user attribute {key!r} must be JSON-serialisable, but got {value!r}"
-            ) from None
-        self._user_attrs[key] = value
-        self._send("set_user_attr", key, value)
+    def _checkpoint_put(self, data: str) -> None:
+        self._forward("_checkpoint_put", data)
 
-    def set_system_attr(self, key: str, value: str | int | float | bool | None) -> None:
-        """Store a library-level attribute (a plain value); one-way, forwarded to the runner.
+    def _checkpoint_get(self, which: str, exists_only: bool) -> str | None:
+        answer: str | None = self._forward("_checkpoint_get", which, exists_only)
+        return answer
 
-        The notebook layer stores the hash of a ``%%hpo`` cell's source this way.
-        """
-        if not isinstance(key, str):
-            raise TypeError(f"system attribute keys must be str, but got {key!r}")
-        if value is not None and not isinstance(value, (str, int, float, bool)):
-            raise TypeError(
-                f"system attribute {key!r} must be a str, number, bool or None, but got {value!r}"
-            )
-        self._send("set_system_attr", key, value)
+    def _checkpoint_saved(self, size: int) -> None:
+        self._forward("_checkpoint_saved", size)
 
-    def __repr__(self) -> str:
-        return f"TrialProxy(number={self.number}, params={self._params!r})"
+    def _folder_shared(self, root: str) -> bool:
+        if self._job.checkpoints == "scheduler":
+            return False
+        return super()._folder_shared(root)
 
 
 def run_remote_trial(objective: Any, job: RemoteJob) -> tuple[Any, ...]:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import enum
+import numbers
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hpo_lab.study._events import Event, EventBus
+from hpo_lab.study._launch import RunProgress, RunStatus
 
 if TYPE_CHECKING:
     from hpo_lab.study._study import Study
@@ -34,61 +34,10 @@ def mark_thread_owner(run: Any) -> None:
     _owner.run = run
 
 
-class RunStatus(str, enum.Enum):
-    """Where a run stands.
-
-    ``running`` (starting trials), ``paused`` (no new trials; running ones go on), ``stopping``
-    (no new trials; ends once running ones are done), and the final ``finished`` and ``failed``
-    (the objective raised an exception not in ``catch``, or the runner itself failed).
-
-    Example:
-        >>> RunStatus("paused").is_live()
-        True
-    """
-
-    RUNNING = "running"
-    PAUSED = "paused"
-    STOPPING = "stopping"
-    FINISHED = "finished"
-    FAILED = "failed"
-
-    def is_live(self) -> bool:
-        """Whether the run has not ended yet."""
-        return self not in (RunStatus.FINISHED, RunStatus.FAILED)
-
-    def __str__(self) -> str:
-        return self.value
-
-
-@dataclass(frozen=True)
-class RunProgress:
-    """Counts of a run's own trials.
-
-    Example:
-        >>> p = RunProgress(finished=3, total=10, running=2, complete=2, pruned=1, failed=0)
-        >>> str(p)
-        '3/10 finished (2 running, 1 pruned, 0 failed)'
-    """
-
-    finished: int
-    total: int | None
-    running: int
-    complete: int
-    pruned: int
-    failed: int
-
-    def __str__(self) -> str:
-        total = "?" if self.total is None else str(self.total)
-        return (
-            f"{self.finished}/{total} finished ({self.running} running, {self.pruned} pruned, "
-            f"{self.failed} failed)"
-        )
-
-
 def _check_positive_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"{name} must be an int >= {minimum}, but got {name}={value!r}")
-    return value
+    return int(value)
 
 
 class Run:
@@ -236,17 +185,19 @@ class Run:
         """Add ``n`` trials to the budget of a live run.
 
         Example:
-            >>> import hpo_lab
+            >>> import threading, hpo_lab
+            >>> gate = threading.Event()  # holds the first trial, so the run is still live
             >>> study = hpo_lab.create_study()
-            >>> run = study.start(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
-            >>> run.pause(); run.extend(3); run.n_trials
+            >>> objective = lambda t: gate.wait() and t.suggest_float("x", 0, 1)
+            >>> run = study.start(objective, n_trials=2)
+            >>> run.extend(3); run.n_trials
             5
-            >>> run.resume(); run.wait(60)
+            >>> gate.set(); run.wait(60)
             True
             >>> len(study.trials)
             5
         """
-        _check_positive_int("n", n, 1)
+        n = _check_positive_int("n", n, 1)
         with self._lock:
             if self._closing or not self._status.is_live():
                 raise RuntimeError(
@@ -263,7 +214,7 @@ class Run:
 
     def set_n_jobs(self, n_jobs: int) -> None:
         """Allow ``n_jobs`` trials at once from now on (fewer: running trials still finish)."""
-        _check_positive_int("n_jobs", n_jobs, 1)
+        n_jobs = _check_positive_int("n_jobs", n_jobs, 1)
         with self._lock:
             self._n_jobs = n_jobs
         self._wake()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import os
 import queue
 import threading
 import time
@@ -19,11 +18,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from hpo_lab import _validation
 from hpo_lab.execution._base import BaseExecutor, Outcome
 from hpo_lab.execution._exit import ensure_exit_hook_last, register_live, unregister_live
 from hpo_lab.execution._run import TRIAL_STARTED, Run, RunStatus, mark_thread_owner
+from hpo_lab.schedulers._base import BaseScheduler, Launch
 from hpo_lab.study._events import TRIAL_FINISHED, TRIAL_REPORTED, Event
-from hpo_lab.study._study import _as_exception_tuple
+from hpo_lab.trial._base import TrialBase
 from hpo_lab.trial._state import FailReason, TrialState
 
 if TYPE_CHECKING:
@@ -35,12 +36,6 @@ __all__ = ["run_sync", "start_run"]
 
 _logger = logging.getLogger("hpo_lab")
 
-# What a proxy may ask of the real trial.
-_PROXY_METHODS = frozenset(
-    {"suggest_float", "suggest_int", "suggest_categorical", "report", "should_prune",
-     "set_user_attr", "set_system_attr"}
-)
-
 _start_lock = threading.Lock()
 
 
@@ -50,34 +45,6 @@ class _Flight:
     deadline: float | None
     announced: bool = False
     slot: int = 0
-
-
-def _check_n_trials(n_trials: Any) -> int | None:
-    if n_trials is None:
-        return None
-    if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 0:
-        raise ValueError(
-            f"n_trials must be a non-negative int or None, but got n_trials={n_trials!r}"
-        )
-    return n_trials
-
-
-def _check_seconds(name: str, value: Any) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ValueError(f"{name} must be > 0 seconds or None, but got {name}={value!r}")
-    return float(value)
-
-
-def _check_n_jobs(n_jobs: Any) -> int:
-    if n_jobs == -1 and not isinstance(n_jobs, bool):
-        return os.cpu_count() or 1
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
-        raise ValueError(
-            f"n_jobs must be an int >= 1 (or -1 for every core), but got n_jobs={n_jobs!r}"
-        )
-    return n_jobs
 
 
 def _make_executor(
@@ -105,6 +72,11 @@ def _make_executor(
 
 
 class _Runner:
+    # A resource budget (in the steps trials report, e.g. epochs), set by start_run: each trial
+    # of the run counts its largest reported step, finished ones in `spent`.
+    budget: float | None = None
+    spent: float = 0.0
+
     def __init__(
         self,
         study: Study,
@@ -116,8 +88,10 @@ class _Runner:
         trial_timeout: float | None,
         callbacks: Sequence[Callable[[Study, FrozenTrial], None]],
         gc_after_trial: bool,
+        scheduler: BaseScheduler | None = None,
     ) -> None:
         self.study = study
+        self.scheduler = scheduler
         self.objective = objective
         self.run = run
         self.executor = executor
@@ -127,6 +101,7 @@ class _Runner:
         self.callbacks = tuple(callbacks)
         self.gc_after_trial = gc_after_trial
         self.inbox: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+        self._post_lock = threading.Lock()
         self.flights: dict[int, _Flight] = {}
         self.started = 0
         self.exhausted = False
@@ -140,13 +115,22 @@ class _Runner:
     def wake(self) -> None:
         self.inbox.put(("wake",))
 
+    def _post(self, message: tuple[Any, ...]) -> None:
+        # What executors post. An outcome carries the time it was posted, so whether a trial
+        # ended before its deadline does not depend on when this thread reads it; the lock
+        # makes the stamp and the put one step for _check_timeouts.
+        with self._post_lock:
+            if message[0] == "done":
+                message = (*message, time.monotonic())
+            self.inbox.put(message)
+
     # -- the loop ----------------------------------------------------------------------------------
     def loop(self) -> None:
         run = self.run
         mark_thread_owner(run)
         unsubscribe = self.study.subscribe(self._forward_report)
         try:
-            self.executor.open(self.inbox.put, run._n_jobs)
+            self.executor.open(self._post, run._n_jobs)
             while True:
                 self._apply_controls()
                 self._launch()
@@ -193,12 +177,19 @@ class _Runner:
             self.executor_jobs = n_jobs
             self.executor.resize(n_jobs)
         if cancel is not None:
+            why = (
+                "the Python process was shutting down (a kernel restart, say) while it ran"
+                if cancel == FailReason.INTERRUPTED
+                else "the run was stopped and its running trials cancelled"
+            )
             for number in list(self.flights):
-                self._give_up(number, cancel, "the run was stopped with cancel=True")
+                self._give_up(number, cancel, why)
 
     def _budget_left(self) -> bool:
         n_trials = self.run._n_trials
         if n_trials is not None and self.started >= n_trials:
+            return False
+        if self.budget is not None and self.resource_spent() >= self.budget:
             return False
         return self.deadline is None or time.monotonic() < self.deadline
 
@@ -213,10 +204,33 @@ class _Runner:
             if study.sampler.is_exhausted(study.view):
                 self.exhausted = True
                 return
+            launch: Launch | None = None
+            if self.scheduler is not None:
+                if self.scheduler.done(study.view):
+                    self.exhausted = True
+                    return
+                launch = self.scheduler.next(study.view)
+                if launch is None:
+                    if not self.flights:
+                        _logger.warning(
+                            "study %r: the scheduler has nothing to start and nothing is "
+                            "running; the run ends", study.study_name,
+                        )
+                        self.exhausted = True
+                    return
             # The lowest free slot names the worker lane, so the timeline shows the parallelism.
             busy = {f.slot for f in self.flights.values()}
             slot = next(i for i in range(len(busy) + 1) if i not in busy)
-            trial = study.ask(worker=f"{type(self.executor).__name__}-{slot}")
+            worker = f"{type(self.executor).__name__}-{slot}"
+            if launch is None:
+                trial = study.ask(worker=worker)
+            else:
+                trial = study.ask(
+                    worker=worker,
+                    parent=launch.parent,
+                    fixed_params=launch.params,
+                    system_attrs=launch.system_attrs,
+                )
             self.started += 1
             # Remote trials start their clock when a worker picks them up (their "_start"
             # handshake), so queueing and worker start-up do not count against trial_timeout.
@@ -252,9 +266,16 @@ class _Runner:
     def _handle(self, message: tuple[Any, ...]) -> None:
         kind = message[0]
         if kind == "done":
-            _, number, outcome = message
-            flight = self.flights.pop(number, None)
-            if flight is not None:
+            number, outcome = message[1], message[2]
+            flight = self.flights.get(number)
+            if flight is None:
+                return
+            posted = message[3] if len(message) > 3 else time.monotonic()
+            if flight.deadline is not None and posted >= flight.deadline:
+                # It ended past its limit: a timeout, whatever its worker reported.
+                self._time_out(number, ended=True)
+            else:
+                del self.flights[number]
                 self._tell(flight.trial, outcome)
         elif kind == "request":
             self._answer(message[1], message[2])
@@ -291,10 +312,9 @@ class _Runner:
                 reply(["ok", getattr(self.executor, "payload", None)])
             return
         try:
-            if method not in _PROXY_METHODS:
+            # Exactly the trial interface's primitives (see hpo_lab.trial.TrialBase).
+            if method not in TrialBase.REMOTE:
                 raise ValueError(f"a trial proxy cannot call {method!r}")
-            if method == "suggest_categorical":
-                args = [args[0], tuple(args[1]), *args[2:]]
             answer = getattr(flight.trial, method)(*args, **kwargs)
         except Exception as exc:
             if reply is not None:
@@ -349,6 +369,11 @@ class _Runner:
                 skip_if_finished=True,
             )
         self._count(frozen)
+        scheduler = self.scheduler
+        if scheduler is not None:
+            obsolete = scheduler.finished(study.view, frozen)
+            if obsolete and not scheduler.keep_checkpoints:
+                study._remove_checkpoints(obsolete)
         if fatal is not None:
             with run._lock:
                 if run._exception is None:
@@ -359,7 +384,13 @@ class _Runner:
         if self.gc_after_trial:
             gc.collect()
 
+    def resource_spent(self) -> float:
+        """The resource this run's trials have used so far (their largest reported steps)."""
+        flights = list(self.flights.values())
+        return self.spent + sum(f.trial._frozen.last_step or 0 for f in flights)
+
     def _count(self, frozen: FrozenTrial) -> None:
+        self.spent += frozen.last_step or 0
         run = self.run
         key = {
             TrialState.COMPLETE: "complete",
@@ -371,13 +402,19 @@ class _Runner:
         if run._events:
             run._events.emit(Event(TRIAL_FINISHED, self.study.study_name, frozen))
 
-    def _give_up(self, number: int, reason: FailReason, message: str) -> None:
+    def _give_up(
+        self, number: int, reason: FailReason, message: str, *, ended: bool = False
+    ) -> None:
         flight = self.flights.pop(number, None)
         if flight is None:
             return
-        killed = self.executor.kill(number)
-        if not killed and self.executor.name == "thread":
-            message += "; its thread cannot be killed and was abandoned"
+        # An evaluation that has already ended has nothing left to kill.
+        killed = False if ended else self.executor.kill(number)
+        if ended:
+            message += "; it ended only after that"
+        elif not killed and self.executor.name == "thread":
+            if reason != FailReason.INTERRUPTED:
+                message += "; its code may still finish in the background, unrecorded"
         elif not killed and self.executor.name == "dask":
             message += "; its Dask task cannot be killed and gives up at its next request"
         elif killed:
@@ -395,14 +432,33 @@ class _Runner:
     def _check_timeouts(self) -> None:
         if self.trial_timeout is None:
             return
-        now = time.monotonic()
-        for number, flight in list(self.flights.items()):
-            if flight.deadline is not None and now >= flight.deadline:
-                self._give_up(
-                    number,
-                    FailReason.TIMEOUT,
-                    f"trial {number} ran past its per-trial limit of {self.trial_timeout:g} s",
-                )
+        with self._post_lock:
+            now = time.monotonic()
+            due = [
+                number
+                for number, flight in self.flights.items()
+                if flight.deadline is not None and now >= flight.deadline
+            ]
+            if not due:
+                return
+            # Everything posted before `now` is in the inbox: read it first, so an outcome
+            # posted in time keeps its trial, however late this thread got to it.
+            posted = []
+            while True:
+                try:
+                    posted.append(self.inbox.get_nowait())
+                except queue.Empty:
+                    break
+        for message in posted:
+            self._handle(message)
+        # A trial still without an outcome was running at `now`, past its deadline.
+        for number in due:
+            if number in self.flights:
+                self._time_out(number)
+
+    def _time_out(self, number: int, *, ended: bool = False) -> None:
+        message = f"trial {number} ran past its per-trial limit of {self.trial_timeout:g} s"
+        self._give_up(number, FailReason.TIMEOUT, message, ended=ended)
 
     def _forward_report(self, event: Event) -> None:
         # Study events from any thread; pass on reports of this run's trials.
@@ -454,6 +510,10 @@ def start_run(
     blas_threads: int | None = None,
     callbacks: Sequence[Callable[[Study, FrozenTrial], None]] | None = None,
     gc_after_trial: bool = False,
+    scheduler: BaseScheduler | None = None,
+    checkpoints: str = "auto",
+    show_progress_bar: bool = False,
+    budget: float | None = None,
 ) -> Run:
     """Start a background run of ``study`` and return its :class:`Run` at once.
 
@@ -477,6 +537,21 @@ def start_run(
             set theirs).
         callbacks: ``callback(study, frozen_trial)`` after each trial, on the runner thread.
         gc_after_trial: Run the garbage collector after each trial.
+        scheduler: Decides what starts next instead of the sampler alone, for example
+            :class:`hpo_lab.pbt.PopulationBasedTraining`; the run ends when it is done (or at
+            ``n_trials``, ``timeout`` or ``stop()``).
+        checkpoints: How process and Dask workers reach ``trial.checkpoint``: ``"auto"``
+            (directly when they can reach the study's folder, else through the runner) or
+            ``"scheduler"`` (always through the runner, for workers on machines that do not
+            share the folder).
+        show_progress_bar: Show the run's progress on one terminal line until it ends
+            (:func:`hpo_lab.progress.attach_progress`; not drawn in a notebook, whose panel
+            shows it).
+        budget: A resource budget in the units of the steps trials report (epochs, samples,
+            seconds): no trial starts once the run's trials have used it, each counting its
+            largest reported step (report ``step=epoch + 1`` to count epochs from 1). Trials
+            running then finish, so a run spends at most ``n_jobs`` trials' worth more. It
+            combines with ``n_trials`` and ``timeout``: whichever is spent first ends the run.
 
     Example:
         >>> import hpo_lab
@@ -487,13 +562,24 @@ def start_run(
     """
     if not callable(objective):
         raise TypeError(f"objective must be callable, but got {objective!r}")
-    n_trials = _check_n_trials(n_trials)
-    timeout = _check_seconds("timeout", timeout)
-    trial_timeout = _check_seconds("trial_timeout", trial_timeout)
-    n_jobs = _check_n_jobs(n_jobs)
-    catch_types = _as_exception_tuple(catch)
-    if callbacks is not None and not all(callable(c) for c in callbacks):
-        raise TypeError(f"callbacks must be callables, but got {callbacks!r}")
+    n_trials = _validation.check_n_trials(n_trials)
+    timeout = _validation.check_seconds("timeout", timeout)
+    trial_timeout = _validation.check_seconds("trial_timeout", trial_timeout)
+    n_jobs = _validation.check_n_jobs(n_jobs)
+    catch_types = _validation.check_catch(catch)
+    callbacks = _validation.check_callbacks(callbacks)
+    budget = _validation.check_budget(budget)
+    if scheduler is not None and not isinstance(scheduler, BaseScheduler):
+        raise TypeError(
+            f"scheduler must be a hpo_lab scheduler (for example "
+            f"hpo_lab.pbt.PopulationBasedTraining), but got {scheduler!r}"
+        )
+    if checkpoints not in ("auto", "scheduler"):
+        raise ValueError(
+            f"checkpoints must be 'auto' or 'scheduler', but got checkpoints={checkpoints!r}"
+        )
+    if scheduler is not None:
+        scheduler.check(study.view)
     with _start_lock:
         live = study.run
         if live is not None:
@@ -504,6 +590,7 @@ def start_run(
         ensure_exit_hook_last()
         study._stop_flag = False  # a study.stop() from before this run is not meant for it
         ex = _make_executor(executor, objective, n_jobs, blas_threads, study.study_name)
+        ex.checkpoints = checkpoints
         run = Run(study, n_trials, n_jobs, ex.name)
         run._objective = objective
         run._settings = {
@@ -515,14 +602,22 @@ def start_run(
             "trial_timeout": trial_timeout,
             "blas_threads": blas_threads,
             "gc_after_trial": gc_after_trial,
+            "scheduler": scheduler,
+            "checkpoints": checkpoints,
+            "budget": budget,
         }
         runner = _Runner(
             study, objective, run, ex, timeout, catch_types, trial_timeout,
-            callbacks or (), gc_after_trial,
+            callbacks, gc_after_trial, scheduler,
         )
+        runner.budget = budget
         study._run = run
         register_live(runner)
         run._runner = runner  # type: ignore[attr-defined]  # keeps the runner alive with its run
+    if show_progress_bar:  # subscribed before the thread starts, so it misses no trial
+        from hpo_lab.progress import attach_progress
+
+        attach_progress(run)
     runner.thread.start()
     return run
 

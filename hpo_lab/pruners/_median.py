@@ -47,6 +47,9 @@ class MedianPruner(PercentilePruner):
             n_min_trials=n_min_trials,
         )
 
+    def _rule_name(self) -> str:
+        return "median"
+
     def __repr__(self) -> str:
         return (
             f"MedianPruner(n_startup_trials={self._n_startup_trials}, "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from hpo_lab.pruners._base import BasePruner
+from hpo_lab.trial._decision import PruneDecision
 from hpo_lab.trial._frozen import FrozenTrial
 
 if TYPE_CHECKING:
@@ -23,5 +24,6 @@ class NopPruner(BasePruner):
         False
     """
 
-    def prune(self, view: StudyView, trial: FrozenTrial) -> bool:
-        return False
+    def decide(self, view: StudyView, trial: FrozenTrial) -> PruneDecision | None:
+        """Nothing to decide, ever: no decision is recorded."""
+        return None

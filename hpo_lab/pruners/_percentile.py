@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from hpo_lab.pruners._base import BasePruner
+from hpo_lab.trial._decision import PruneDecision
 from hpo_lab.trial._frozen import FrozenTrial
 from hpo_lab.trial._state import TrialState
 
 if TYPE_CHECKING:
-    from hpo_lab.study._view import StudyView
+    from hpo_lab.views._protocol import StudyView
 
 __all__ = [
     "PercentilePruner",
@@ -196,27 +197,63 @@ class PercentilePruner(BasePruner):
         self._interval_steps: int = _check_int("interval_steps", interval_steps, 1)
         self._n_min_trials: int = _check_int("n_min_trials", n_min_trials, 1)
 
-    def prune(self, view: StudyView, trial: FrozenTrial) -> bool:
+    def decide(self, view: StudyView, trial: FrozenTrial) -> PruneDecision | None:
         step = trial.last_step
         if step is None:
-            return False
+            return None
         steps = list(trial.intermediate_values)
         if not is_pruning_step(step, steps, self._n_warmup_steps, self._interval_steps):
-            return False
+            return None
+        rule = self._rule_name()
         completed = view.get_trials(states=(TrialState.COMPLETE,), include_inherited=True)
-        if not completed or len(completed) < self._n_startup_trials:
-            return False
+        if len(completed) < max(1, self._n_startup_trials):
+            return PruneDecision(
+                False, step, rule,
+                f"{len(completed)} trials complete, fewer than n_startup_trials="
+                f"{self._n_startup_trials}",
+                n_compared=len(completed),
+            )
         at_step = [t.intermediate_values[step] for t in completed if step in t.intermediate_values]
         if view.direction not in _DIRECTIONS:  # pragma: no cover - guarded by create_study
             raise ValueError(f"unknown direction {view.direction!r}")
-        return percentile_prune_decision(
+        maximize = view.direction == "maximize"
+        prune = percentile_prune_decision(
             trial.intermediate_values,
             step,
             at_step,
             percentile=self._percentile,
-            maximize=view.direction == "maximize",
+            maximize=maximize,
             n_min_trials=self._n_min_trials,
         )
+        values = np.fromiter(trial.intermediate_values.values(), dtype=float)
+        finite = values[~np.isnan(values)]
+        best = (
+            float("nan") if finite.size == 0
+            else float(finite.max() if maximize else finite.min())
+        )
+        if len(at_step) < self._n_min_trials or not at_step:
+            return PruneDecision(
+                prune, step, rule,
+                f"{len(at_step)} complete trials reported step {step}, fewer than "
+                f"n_min_trials={self._n_min_trials}"
+                + ("; its values are all NaN" if prune else ""),
+                value=best, n_compared=len(at_step),
+            )
+        threshold = worst_aware_percentile(
+            _as_losses(np.asarray(at_step, dtype=float), maximize), self._percentile
+        )
+        threshold = -threshold if maximize else threshold
+        q = 100.0 - self._percentile if maximize else self._percentile
+        verdict = "worse than" if prune else "within"
+        return PruneDecision(
+            prune, step, rule,
+            f"best value {best:.6g} is {verdict} the {q:g}th percentile {threshold:.6g} of "
+            f"{len(at_step)} complete trials at step {step}",
+            value=best, threshold=threshold, n_compared=len(at_step),
+        )
+
+    def _rule_name(self) -> str:
+        return "percentile"
 
     def __repr__(self) -> str:
         return (

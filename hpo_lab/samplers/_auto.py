@@ -53,6 +53,9 @@ class AutoSampler(BaseSampler):
         max_gp_choices: The most categorical choices (summed over parameters) for the GP.
         max_gp_trials: Observations from which TPE takes over.
 
+    ``copy.deepcopy`` and ``pickle`` copy both inner samplers; in the copy they again draw from
+    one stream (a copy of the original's), so it proposes what the original would.
+
     Example:
         >>> import hpo_lab
         >>> study = hpo_lab.create_study(sampler=AutoSampler(seed=0))
@@ -95,6 +98,19 @@ class AutoSampler(BaseSampler):
         # sequential run replays exactly.
         self._gp._rng = rng
         self._tpe._rng = rng
+
+    def __getstate__(self) -> dict[str, Any]:
+        with self._lock:
+            state = {k: v for k, v in self.__dict__.items() if k != "_lock"}
+            state["_choices"] = dict(self._choices)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+        # Each inner sampler was copied on its own, the shared generator with it: share one
+        # copy again (both hold the same state).
+        self._share_rng(self._gp._rng)
 
     def reseed_rng(self, seed: int | None = None) -> None:
         self._gp.reseed_rng(seed)

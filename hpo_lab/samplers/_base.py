@@ -3,7 +3,8 @@
 Who calls what: for each trial, the study calls :meth:`BaseSampler.before_trial`, then
 :meth:`infer_relative_search_space` and :meth:`sample_relative` once (joint proposals for the
 parameters seen before), then :meth:`sample_independent` for every parameter the objective
-suggests that the relative step did not cover, and finally :meth:`after_trial`.
+suggests that the relative step did not cover, and finally :meth:`finished_trial_attrs` and
+:meth:`after_trial`.
 
 Distributions handed to ``sample_relative`` and ``sample_independent`` are already the
 *effective* ones for the trial's search-space revision (narrowed ranges applied); a sampler
@@ -17,6 +18,7 @@ several threads at once (parallel workers) and must guard their own mutable stat
 from __future__ import annotations
 
 import abc
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from hpo_lab.distributions import Distribution
@@ -52,6 +54,18 @@ class BaseSampler(abc.ABC):
 
     def before_trial(self, view: StudyView, trial: FrozenTrial) -> None:  # noqa: B027
         """Called when a trial starts, before any sampling."""
+
+    def finished_trial_attrs(
+        self, view: StudyView, trial: FrozenTrial, state: TrialState, value: float | None
+    ) -> Mapping[str, Any]:
+        """System attributes to store with ``trial`` as it finishes (default: none).
+
+        Called by ``tell()`` just before :meth:`after_trial`, while the trial is still RUNNING;
+        the study stores each returned value (JSON) in the trial's ``system_attrs``. This is
+        how a sampler keeps per-trial data it computed (for example the constraint values of
+        ``TPESampler(constraints_func=...)``) without writing to the store itself.
+        """
+        return {}
 
     def after_trial(  # noqa: B027
         self, view: StudyView, trial: FrozenTrial, state: TrialState, value: float | None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import threading
@@ -154,6 +155,9 @@ class GridSampler(BaseSampler):
         max_enumerated: Integers and stepped floats with at most this many values are
             enumerated in full.
 
+    ``copy.deepcopy`` and ``pickle`` give an independent sampler in the same state (visiting
+    order, points chosen for trials in flight); its lock is made afresh.
+
     Example:
         >>> import hpo_lab
         >>> sampler = GridSampler({"opt": ["adam", "sgd"]}, seed=0, n_points=3)
@@ -220,6 +224,15 @@ class GridSampler(BaseSampler):
     def reseed_rng(self, seed: int | None = None) -> None:
         with self._lock:
             self._rng = np.random.default_rng(seed)
+
+    def __getstate__(self) -> dict[str, Any]:
+        with self._lock:  # the mask and the pending points change in place under it
+            state = copy.deepcopy({k: v for k, v in self.__dict__.items() if k != "_lock"})
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
 
     # -- the grid ----------------------------------------------------------------------------
     def _axis(self, name: str, distribution: Distribution | None) -> _Axis:

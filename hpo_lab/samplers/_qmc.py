@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import secrets
 import threading
 from typing import TYPE_CHECKING, Any
@@ -49,6 +50,9 @@ class QMCSampler(BaseSampler):
         seed: Seed of the scrambling and of the random first trial; with ``None`` one is drawn
             once, so every trial of this sampler uses the same sequence.
 
+    ``copy.deepcopy`` and ``pickle`` give an independent sampler with the same sequence and the
+    same random state; its lock and sequence engines are made afresh.
+
     Example:
         >>> import hpo_lab
         >>> study = hpo_lab.create_study(sampler=QMCSampler(qmc_type="halton", seed=0))
@@ -82,6 +86,18 @@ class QMCSampler(BaseSampler):
         # so that trial numbers keep mapping to distinct points.
         with self._lock:
             self._rng = np.random.default_rng(seed)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The engines are rebuilt on demand from the seed (the sequence is a function of it).
+        skip = ("_lock", "_engines")
+        with self._lock:
+            state = copy.deepcopy({k: v for k, v in self.__dict__.items() if k not in skip})
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+        self._engines = {}
 
     def _engine(self, d: int) -> qmc.QMCEngine:
         engine = self._engines.get(d)

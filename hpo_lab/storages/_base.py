@@ -10,14 +10,22 @@ Contract (checked for every implementation by ``hpo_lab.testing.pytest_storages`
 * Trial numbers are assigned by the storage, from 0, unique within a study, in creation order.
 * A finished trial (COMPLETE, PRUNED, FAIL) is never changed again except for attributes.
 * ``FrozenTrial`` objects returned are immutable snapshots; callers must not mutate them.
-* Every change to a trial advances the study's change cursor: ``get_trials_since(study_id, c)``
+* Every change to a trial advances the store's change cursor: ``get_trials_since(study_id, c)``
   returns each trial changed after cursor ``c`` (once, in its latest form) and the new cursor.
+  The cursor is one counter for the whole store, so cursors of different studies compare.
+* Each trial records the cursor when it was created (``created_cursor``), when each step was
+  reported (``report_cursors``) and when it finished (``finished_cursor``), from which the
+  study can be rebuilt as it stood at any cursor (``hpo_lab.views.trials_as_of``).
+* A study has a folder for artifacts (checkpoints, files) beside the store, which the store
+  records (which study and trial each came from); the store itself holds only JSON.
 """
 
 from __future__ import annotations
 
 import abc
 import datetime
+import os
+import shutil
 from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,15 +33,21 @@ from typing import Any
 from hpo_lab import _json
 from hpo_lab.distributions import Distribution
 from hpo_lab.search_space._revision import SpaceRevision
+from hpo_lab.trial._decision import PruneDecision
 from hpo_lab.trial._frozen import FrozenTrial
 from hpo_lab.trial._state import FailReason, TrialState
 
 __all__ = [
+    "ArtifactInfo",
     "BaseStorage",
     "DuplicatedStudyError",
+    "RevisionConflictError",
+    "StorageError",
     "StudyInfo",
     "StudyNotFoundError",
     "TrialFinishedError",
+    "prepare_added_trial",
+    "prepare_new_trial",
 ]
 
 
@@ -52,6 +66,39 @@ class TrialFinishedError(RuntimeError):
     """A finished trial was asked to change state or take new params or reports."""
 
 
+class RevisionConflictError(RuntimeError):
+    """Another writer added a search-space revision since the one a narrowing was based on."""
+
+
+class StorageError(ValueError):
+    """The store's file cannot be used: not a database, corrupt, unreadable or read-only."""
+
+
+@dataclass(frozen=True)
+class ArtifactInfo:
+    """One file in a study's artifact folder, as the store records it.
+
+    Attributes:
+        artifact_id: The store's id of the artifact.
+        study_id: The study whose folder holds it.
+        trial_id: The trial it came from, or ``None`` for a study-level file.
+        trial_number: That trial's number in its study.
+        name: The name it was saved under.
+        path: The file's absolute path.
+        size: Its size in bytes.
+        datetime_created: When it was saved.
+    """
+
+    artifact_id: int
+    study_id: int
+    trial_id: int | None
+    trial_number: int | None
+    name: str
+    path: str
+    size: int
+    datetime_created: datetime.datetime | None = None
+
+
 @dataclass(frozen=True)
 class StudyInfo:
     """What a storage knows about a study, apart from its trials."""
@@ -62,6 +109,7 @@ class StudyInfo:
     parent_id: int | None = None
     datetime_created: datetime.datetime | None = None
     user_attrs: dict[str, Any] = field(default_factory=dict)
+    system_attrs: dict[str, Any] = field(default_factory=dict)
 
 
 class BaseStorage(abc.ABC):
@@ -95,10 +143,23 @@ class BaseStorage(abc.ABC):
         """Set a JSON-serialisable study attribute."""
 
     @abc.abstractmethod
+    def set_study_system_attr(self, study_id: int, key: str, value: Any) -> None:
+        """Set a JSON-serialisable study attribute kept by the library (for example a
+        pruner's resources resolved once for every process and resume)."""
+
+    @abc.abstractmethod
     def add_space_revision(
-        self, study_id: int, constraints: Mapping[str, Distribution]
+        self,
+        study_id: int,
+        constraints: Mapping[str, Distribution],
+        *,
+        based_on: int | None = None,
     ) -> SpaceRevision:
-        """Append a search-space revision and return it (numbered from 1; 0 is implicit)."""
+        """Append a search-space revision and return it (numbered from 1; 0 is implicit).
+
+        With ``based_on``, the append is a compare-and-swap: it happens only if the study's
+        latest revision is still number ``based_on``, else :class:`RevisionConflictError`.
+        """
 
     @abc.abstractmethod
     def get_space_revisions(self, study_id: int) -> list[SpaceRevision]:
@@ -117,13 +178,21 @@ class BaseStorage(abc.ABC):
         system_attrs: Mapping[str, Any] | None = None,
         revision: int = 0,
         worker: str | None = None,
+        parent_trial_id: int | None = None,
     ) -> FrozenTrial:
         """Create a WAITING or RUNNING trial and return it with its number assigned.
 
         For WAITING trials, ``params`` may hold values without distributions (they are fixed
         values to use when the trial runs); such values are kept in
-        ``system_attrs["fixed_params"]``.
+        ``system_attrs["fixed_params"]``. ``parent_trial_id`` links the trial this one
+        continues (``KeyError`` if there is no such trial).
         """
+
+    @abc.abstractmethod
+    def add_trial(self, study_id: int, trial: FrozenTrial) -> FrozenTrial:
+        """Add a finished trial evaluated elsewhere, keeping its state, value, parameters,
+        intermediate values, attributes, times and fail reason; return it with its new number
+        and id."""
 
     @abc.abstractmethod
     def pop_waiting_trial(
@@ -142,8 +211,14 @@ class BaseStorage(abc.ABC):
         """Record an intermediate value of a RUNNING trial (a later report of a step wins)."""
 
     @abc.abstractmethod
-    def set_trial_attr(self, trial_id: int, key: str, value: Any, *, system: bool = False) -> None:
-        """Set a JSON-serialisable user (or system) attribute of a trial."""
+    def set_trial_attr(
+        self, trial_id: int, key: str, value: Any, *, system: bool = False
+    ) -> FrozenTrial:
+        """Set a JSON-serialisable user (or system) attribute of a trial; return the trial."""
+
+    @abc.abstractmethod
+    def add_decision(self, trial_id: int, decision: PruneDecision) -> FrozenTrial:
+        """Append a pruner's decision to a RUNNING trial; return the trial."""
 
     @abc.abstractmethod
     def finish_trial(
@@ -175,6 +250,37 @@ class BaseStorage(abc.ABC):
 
         Cursor 0 returns every trial.
         """
+
+    # -- artifacts -----------------------------------------------------------------------------
+    @abc.abstractmethod
+    def artifact_dir(self, study_id: int) -> str:
+        """The study's artifact folder (created if missing): beside the store's file, or a
+        temporary folder for a store without one."""
+
+    @abc.abstractmethod
+    def add_artifact(
+        self, study_id: int, trial_id: int | None, name: str, relpath: str, size: int
+    ) -> ArtifactInfo:
+        """Record a file already written to ``artifact_dir(study_id)/relpath``."""
+
+    @abc.abstractmethod
+    def get_artifacts(self, study_id: int, trial_id: int | None = None) -> list[ArtifactInfo]:
+        """The study's recorded artifacts (only those of ``trial_id`` if given), oldest first."""
+
+    @abc.abstractmethod
+    def forget_artifact(self, artifact_id: int) -> ArtifactInfo:
+        """Forget an artifact's record, leaving its file; return what was recorded."""
+
+    def remove_artifact(self, artifact_id: int) -> None:
+        """Forget an artifact and delete its file or folder (a missing one is fine)."""
+        info = self.forget_artifact(artifact_id)
+        if os.path.isdir(info.path):
+            shutil.rmtree(info.path, ignore_errors=True)
+        else:
+            try:
+                os.remove(info.path)
+            except FileNotFoundError:
+                pass
 
     # -- hooks with defaults --------------------------------------------------------------------
     def get_n_trials(self, study_id: int, states: Container[TrialState] | None = None) -> int:
@@ -217,12 +323,53 @@ def prepare_new_trial(
         k: _json.check_jsonable("system attribute", k, v) for k, v in (system_attrs or {}).items()
     }
     dists = dict(distributions or {})
-    fixed = {k: v for k, v in (params or {}).items() if k not in dists}
+    fixed = {
+        _json.check_key("parameter", k): _json.check_jsonable("parameter", k, v)
+        for k, v in (params or {}).items()
+        if k not in dists
+    }
     if fixed:
-        s_attrs["fixed_params"] = _json.check_jsonable("parameter", "fixed_params", fixed)
+        s_attrs["fixed_params"] = fixed
     p = {
         k: _json.check_jsonable("parameter", k, v)
         for k, v in (params or {}).items()
         if k in dists
     }
     return p, dists, u_attrs, s_attrs
+
+
+def prepare_added_trial(trial: FrozenTrial) -> FrozenTrial:
+    """Check a trial given to :meth:`BaseStorage.add_trial` the same way in every storage.
+
+    Returns the trial with its dictionaries as they will read back from JSON.
+    """
+    if not isinstance(trial, FrozenTrial):
+        raise TypeError(
+            f"add_trial takes a FrozenTrial (see hpo_lab.trial.create_trial), but got {trial!r}"
+        )
+    if not trial.state.is_finished():
+        raise ValueError(
+            f"only finished trials can be added (COMPLETE, PRUNED or FAIL), but got {trial.state}"
+        )
+    if set(trial.params) != set(trial.distributions):
+        raise ValueError(
+            "a trial's params and distributions must name the same parameters, but they "
+            f"differ in {sorted(set(trial.params) ^ set(trial.distributions))}"
+        )
+    for name, d in trial.distributions.items():
+        if not d.contains(trial.params[name]):
+            raise ValueError(f"parameter {name!r}: {trial.params[name]!r} lies outside {d!r}")
+    if trial.state == TrialState.COMPLETE and trial.value is None:
+        raise ValueError("a COMPLETE trial needs a value, but got value=None")
+    return trial.replace(
+        params={k: _json.check_jsonable("parameter", k, v) for k, v in trial.params.items()},
+        user_attrs={
+            k: _json.check_jsonable("user attribute", k, v) for k, v in trial.user_attrs.items()
+        },
+        system_attrs={
+            k: _json.check_jsonable("system attribute", k, v)
+            for k, v in trial.system_attrs.items()
+        },
+        intermediate_values={int(k): float(v) for k, v in trial.intermediate_values.items()},
+        value=None if trial.value is None else float(trial.value),
+    )

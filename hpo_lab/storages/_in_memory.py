@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import datetime
+import os
+import shutil
+import tempfile
 import threading
+import weakref
 from collections.abc import Container, Mapping
 from typing import Any
 
@@ -12,13 +17,17 @@ from hpo_lab import _json
 from hpo_lab.distributions import Distribution
 from hpo_lab.search_space._revision import SpaceRevision
 from hpo_lab.storages._base import (
+    ArtifactInfo,
     BaseStorage,
     DuplicatedStudyError,
+    RevisionConflictError,
     StudyInfo,
     StudyNotFoundError,
     TrialFinishedError,
+    prepare_added_trial,
     prepare_new_trial,
 )
+from hpo_lab.trial._decision import PruneDecision
 from hpo_lab.trial._frozen import FrozenTrial
 from hpo_lab.trial._state import FailReason, TrialState
 
@@ -56,6 +65,9 @@ class InMemoryStorage(BaseStorage):
         self._next_study_id = 0
         self._next_trial_id = 0
         self._version = 0
+        self._artifacts: dict[int, ArtifactInfo] = {}
+        self._next_artifact_id = 0
+        self._tmp_dir: str | None = None
 
     # -- studies -------------------------------------------------------------------------------
     def create_new_study(
@@ -80,6 +92,10 @@ class InMemoryStorage(BaseStorage):
                 self._trial_index.pop(t.trial_id, None)
             del self._names[rec.info.study_name]
             del self._studies[study_id]
+            for aid in [a for a, info in self._artifacts.items() if info.study_id == study_id]:
+                del self._artifacts[aid]
+            if self._tmp_dir is not None:
+                shutil.rmtree(os.path.join(self._tmp_dir, f"study-{study_id}"), True)
 
     def get_study_id(self, study_name: str) -> int:
         with self._lock:
@@ -97,25 +113,37 @@ class InMemoryStorage(BaseStorage):
             return [r.info for r in self._studies.values()]
 
     def set_study_user_attr(self, study_id: int, key: str, value: Any) -> None:
-        value = _json.check_jsonable("study user attribute", key, value)
+        self._set_study_attr(study_id, key, value, system=False)
+
+    def set_study_system_attr(self, study_id: int, key: str, value: Any) -> None:
+        self._set_study_attr(study_id, key, value, system=True)
+
+    def _set_study_attr(self, study_id: int, key: str, value: Any, *, system: bool) -> None:
+        kind = "study system attribute" if system else "study user attribute"
+        value = _json.check_jsonable(kind, key, value)
         with self._lock:
             rec = self._record(study_id)
-            attrs = dict(rec.info.user_attrs)
+            info = rec.info
+            attrs = dict(info.system_attrs if system else info.user_attrs)
             attrs[key] = value
-            rec.info = StudyInfo(
-                rec.info.study_id,
-                rec.info.study_name,
-                rec.info.direction,
-                rec.info.parent_id,
-                rec.info.datetime_created,
-                attrs,
-            )
+            if system:
+                rec.info = dataclasses.replace(info, system_attrs=attrs)
+            else:
+                rec.info = dataclasses.replace(info, user_attrs=attrs)
 
     def add_space_revision(
-        self, study_id: int, constraints: Mapping[str, Distribution]
+        self,
+        study_id: int,
+        constraints: Mapping[str, Distribution],
+        *,
+        based_on: int | None = None,
     ) -> SpaceRevision:
         with self._lock:
             rec = self._record(study_id)
+            if based_on is not None and len(rec.revisions) - 1 != based_on:
+                raise RevisionConflictError(
+                    f"revision {len(rec.revisions) - 1} was added since revision {based_on}"
+                )
             rev = SpaceRevision(len(rec.revisions), dict(constraints), datetime.datetime.now())
             rec.revisions.append(rev)
             return rev
@@ -136,15 +164,20 @@ class InMemoryStorage(BaseStorage):
         system_attrs: Mapping[str, Any] | None = None,
         revision: int = 0,
         worker: str | None = None,
+        parent_trial_id: int | None = None,
     ) -> FrozenTrial:
         p, dists, u_attrs, s_attrs = prepare_new_trial(
             state, params, distributions, user_attrs, system_attrs
         )
         with self._lock:
             rec = self._record(study_id)
+            parent_number = None
+            if parent_trial_id is not None:
+                parent_number = self._get(parent_trial_id)[1].number
             trial_id = self._next_trial_id
             self._next_trial_id += 1
             number = len(rec.trials)
+            version = self._next_version()
             trial = FrozenTrial(
                 number=number,
                 state=state,
@@ -156,13 +189,40 @@ class InMemoryStorage(BaseStorage):
                 trial_id=trial_id,
                 revision=revision,
                 worker=worker,
+                parent_trial_id=parent_trial_id,
+                parent_number=parent_number,
+                created_cursor=version,
             )
             rec.trials.append(trial)
             if state == TrialState.WAITING:
                 rec.n_waiting += 1
             self._trial_index[trial_id] = (study_id, number)
-            self._touch(rec, number)
+            rec.changes.append((version, number))
             return trial
+
+    def add_trial(self, study_id: int, trial: FrozenTrial) -> FrozenTrial:
+        trial = prepare_added_trial(trial)
+        with self._lock:
+            rec = self._record(study_id)
+            trial_id = self._next_trial_id
+            self._next_trial_id += 1
+            number = len(rec.trials)
+            version = self._next_version()
+            new = trial.replace(
+                number=number,
+                trial_id=trial_id,
+                origin=None,
+                decisions=tuple(trial.decisions),
+                parent_trial_id=None,
+                parent_number=None,
+                created_cursor=version,
+                report_cursors=dict.fromkeys(trial.intermediate_values, version),
+                finished_cursor=version,
+            )
+            rec.trials.append(new)
+            self._trial_index[trial_id] = (study_id, number)
+            rec.changes.append((version, number))
+            return new
 
     def pop_waiting_trial(
         self, study_id: int, worker: str | None = None, revision: int | None = None
@@ -180,7 +240,7 @@ class InMemoryStorage(BaseStorage):
                         revision=t.revision if revision is None else revision,
                     )
                     rec.n_waiting -= 1
-                    self._put(rec, new)
+                    self._put(rec, new, self._next_version())
                     return new
             return None
 
@@ -194,19 +254,24 @@ class InMemoryStorage(BaseStorage):
             dists = dict(t.distributions)
             dists[name] = distribution
             new = t.replace(params=params, distributions=dists)
-            self._put(rec, new)
+            self._put(rec, new, self._next_version())
             return new
 
     def report(self, trial_id: int, step: int, value: float) -> FrozenTrial:
         with self._lock:
             rec, t = self._running(trial_id)
+            version = self._next_version()
             iv = dict(t.intermediate_values)
             iv[int(step)] = float(value)
-            new = t.replace(intermediate_values=iv)
-            self._put(rec, new)
+            cursors = dict(t.report_cursors)
+            cursors[int(step)] = version
+            new = t.replace(intermediate_values=iv, report_cursors=cursors)
+            self._put(rec, new, version)
             return new
 
-    def set_trial_attr(self, trial_id: int, key: str, value: Any, *, system: bool = False) -> None:
+    def set_trial_attr(
+        self, trial_id: int, key: str, value: Any, *, system: bool = False
+    ) -> FrozenTrial:
         value = _json.check_jsonable("system attribute" if system else "user attribute", key, value)
         with self._lock:
             rec, t = self._get(trial_id)
@@ -218,7 +283,16 @@ class InMemoryStorage(BaseStorage):
                 attrs = dict(t.user_attrs)
                 attrs[key] = value
                 new = t.replace(user_attrs=attrs)
-            self._put(rec, new)
+            self._put(rec, new, self._next_version())
+            return new
+
+    def add_decision(self, trial_id: int, decision: PruneDecision) -> FrozenTrial:
+        _json.check_jsonable("pruning decision", "decision", decision.to_dict())
+        with self._lock:
+            rec, t = self._running(trial_id)
+            new = t.replace(decisions=(*t.decisions, decision))
+            self._put(rec, new, self._next_version())
+            return new
 
     def finish_trial(
         self,
@@ -239,7 +313,9 @@ class InMemoryStorage(BaseStorage):
             if t.state == TrialState.WAITING:
                 rec.n_waiting -= 1
             now = datetime.datetime.now()
+            version = self._next_version()
             new = t.replace(
+                finished_cursor=version,
                 state=state,
                 value=(
                     float(value) if state == TrialState.COMPLETE and value is not None else None
@@ -249,7 +325,7 @@ class InMemoryStorage(BaseStorage):
                 datetime_start=t.datetime_start or now,
                 datetime_complete=now,
             )
-            self._put(rec, new)
+            self._put(rec, new, version)
             return new
 
     def get_trial(self, trial_id: int) -> FrozenTrial:
@@ -303,10 +379,61 @@ class InMemoryStorage(BaseStorage):
             )
         return rec, t
 
-    def _put(self, rec: _StudyRecord, trial: FrozenTrial) -> None:
-        rec.trials[trial.number] = trial
-        self._touch(rec, trial.number)
-
-    def _touch(self, rec: _StudyRecord, number: int) -> None:
+    def _next_version(self) -> int:
         self._version += 1
-        rec.changes.append((self._version, number))
+        return self._version
+
+    def _put(self, rec: _StudyRecord, trial: FrozenTrial, version: int) -> None:
+        rec.trials[trial.number] = trial
+        rec.changes.append((version, trial.number))
+
+    # -- artifacts -----------------------------------------------------------------------------
+    def artifact_dir(self, study_id: int) -> str:
+        with self._lock:
+            self._record(study_id)
+            if self._tmp_dir is None:
+                self._tmp_dir = tempfile.mkdtemp(prefix="hpo_lab-artifacts-")
+                # The folder lives as long as this storage: it goes when the storage is
+                # collected or the interpreter exits.
+                weakref.finalize(self, shutil.rmtree, self._tmp_dir, True)
+            folder = os.path.join(self._tmp_dir, f"study-{study_id}")
+            os.makedirs(folder, exist_ok=True)
+            return folder
+
+    def add_artifact(
+        self, study_id: int, trial_id: int | None, name: str, relpath: str, size: int
+    ) -> ArtifactInfo:
+        with self._lock:
+            folder = self.artifact_dir(study_id)
+            number = None
+            if trial_id is not None:
+                number = self._get(trial_id)[1].number
+            info = ArtifactInfo(
+                self._next_artifact_id,
+                study_id,
+                trial_id,
+                number,
+                name,
+                os.path.join(folder, relpath),
+                int(size),
+                datetime.datetime.now(),
+            )
+            self._artifacts[info.artifact_id] = info
+            self._next_artifact_id += 1
+            return info
+
+    def get_artifacts(self, study_id: int, trial_id: int | None = None) -> list[ArtifactInfo]:
+        with self._lock:
+            self._record(study_id)
+            return [
+                a
+                for a in self._artifacts.values()
+                if a.study_id == study_id and (trial_id is None or a.trial_id == trial_id)
+            ]
+
+    def forget_artifact(self, artifact_id: int) -> ArtifactInfo:
+        with self._lock:
+            info = self._artifacts.pop(artifact_id, None)
+        if info is None:
+            raise KeyError(f"no artifact with id {artifact_id}")
+        return info

@@ -25,10 +25,12 @@ import logging
 import os
 import random
 import secrets
+import shutil
 import socket
 import sqlite3
 import threading
 import time
+import urllib.parse
 import weakref
 from collections.abc import Callable, Container, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -41,13 +43,18 @@ from hpo_lab.search_space._revision import (
     constraints_to_json,
 )
 from hpo_lab.storages._base import (
+    ArtifactInfo,
     BaseStorage,
     DuplicatedStudyError,
+    RevisionConflictError,
+    StorageError,
     StudyInfo,
     StudyNotFoundError,
     TrialFinishedError,
+    prepare_added_trial,
     prepare_new_trial,
 )
+from hpo_lab.trial._decision import PruneDecision
 from hpo_lab.trial._frozen import FrozenTrial
 from hpo_lab.trial._state import FailReason, TrialState
 
@@ -69,7 +76,7 @@ Migration = Callable[[sqlite3.Connection], None]
 
 #: The schema version this code writes. Files with a lower ``PRAGMA user_version`` are upgraded
 #: on open; files with a higher one are refused.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: ``from_version -> function`` upgrading a file from ``from_version`` to ``from_version + 1``.
 #: Each runs inside the single transaction that upgrades the file, so an upgrade either completes
@@ -127,15 +134,49 @@ INSERT INTO counters (name, value) VALUES ('version', 0);
 _COLUMNS = (
     "trial_id, number, state, value, params, distributions, user_attrs, system_attrs, "
     "intermediate_values, datetime_start, datetime_complete, revision, fail_reason, "
-    "fail_message, worker"
+    "fail_message, worker, decisions, parent_trial_id, parent_number, created_version, "
+    "report_versions, finished_version"
 )
+
+
+def _migrate_1_to_2(conn: sqlite3.Connection) -> None:
+    """Pruning decisions, trial-to-trial links, per-event cursors, study system attributes and
+    the artifact table."""
+    for statement in (
+        "ALTER TABLE trials ADD COLUMN decisions TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE trials ADD COLUMN parent_trial_id INTEGER "
+        "REFERENCES trials (trial_id) ON DELETE SET NULL",
+        "ALTER TABLE trials ADD COLUMN parent_number INTEGER",
+        "ALTER TABLE trials ADD COLUMN created_version INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE trials ADD COLUMN report_versions TEXT NOT NULL DEFAULT '{}'",
+        "ALTER TABLE trials ADD COLUMN finished_version INTEGER",
+        "ALTER TABLE studies ADD COLUMN system_attrs TEXT NOT NULL DEFAULT '{}'",
+        # Rows written before this version finished at their last change at the latest.
+        "UPDATE trials SET finished_version = version "
+        "WHERE state IN ('COMPLETE', 'PRUNED', 'FAIL')",
+        """CREATE TABLE artifacts (
+            artifact_id INTEGER PRIMARY KEY AUTOINCREMENT,
+            study_id INTEGER NOT NULL REFERENCES studies (study_id) ON DELETE CASCADE,
+            trial_id INTEGER REFERENCES trials (trial_id) ON DELETE SET NULL,
+            trial_number INTEGER,
+            name TEXT NOT NULL,
+            relpath TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            datetime_created REAL NOT NULL
+        )""",
+        "CREATE INDEX artifacts_study ON artifacts (study_id, trial_id)",
+    ):
+        conn.execute(statement)
+
+
+MIGRATIONS[1] = _migrate_1_to_2
 
 # Lower bound for the default grace period, so that a short heartbeat interval does not make a
 # trial stale after one slow commit.
 _MIN_GRACE = 5.0
 
 
-class SchemaVersionError(RuntimeError):
+class SchemaVersionError(StorageError):
     """The file was written by a newer hpo_lab (or is not an hpo_lab file)."""
 
 
@@ -153,6 +194,20 @@ def _create_base_schema(conn: sqlite3.Connection) -> None:
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
     text = str(exc).lower()
     return "locked" in text or "busy" in text
+
+
+def _is_file_problem(exc: sqlite3.DatabaseError) -> bool:
+    text = str(exc).lower()
+    return any(
+        word in text
+        for word in ("not a database", "malformed", "corrupt", "readonly", "read-only",
+                     "unable to open", "disk i/o")
+    )
+
+
+def _writable(path: str) -> bool:
+    folder = os.path.dirname(path) or "."
+    return os.access(path, os.W_OK) and os.access(folder, os.W_OK | os.X_OK)
 
 
 def _ts(value: float | None) -> datetime.datetime | None:
@@ -213,10 +268,16 @@ class SQLiteStorage(BaseStorage):
             five missed beats, which survives a slow disk or a long busy wait for the lock.
         timeout: Seconds to keep retrying while another process holds the write lock, before
             ``TimeoutError``.
+        create: Create the file if it does not exist (``False``: a missing file is a
+            :class:`~hpo_lab.storages.StorageError`, as ``load_study`` wants).
+        read_only: Open for reading only. A file this process cannot write (or whose folder
+            it cannot write, which WAL mode needs) is opened read-only anyway, with a warning;
+            ``read_only`` tells which it is. Writes then raise ``StorageError``.
 
     ``journal_mode`` tells whether the file is in ``"wal"`` mode; on filesystems without shared
     memory (some network filesystems) it falls back to the rollback journal with a warning on
-    the ``"hpo_lab"`` logger.
+    the ``"hpo_lab"`` logger. Artifacts (checkpoints, files) of study ``i`` live in the folder
+    ``<path>.artifacts/study-<i>`` beside the file.
 
     Example:
         >>> import hpo_lab, os, tempfile
@@ -240,6 +301,8 @@ class SQLiteStorage(BaseStorage):
         heartbeat_interval: float = 10.0,
         grace_period: float | None = None,
         timeout: float = 60.0,
+        create: bool = True,
+        read_only: bool = False,
     ) -> None:
         if not heartbeat_interval > 0:
             raise ValueError(
@@ -257,18 +320,26 @@ class SQLiteStorage(BaseStorage):
         spec = os.fspath(path)
         if not spec:
             raise ValueError("path must name a file, but got ''")
+        if spec == ":memory:" or spec.startswith("file::memory:"):
+            raise ValueError(
+                f"SQLiteStorage needs a file, but got {spec!r}; for a study in memory pass "
+                "storage=None (or InMemoryStorage())"
+            )
         self._uri = spec.startswith("file:")
         self.path = spec if self._uri else os.path.abspath(os.path.expanduser(spec))
         self.heartbeat_interval = float(heartbeat_interval)
         self.grace_period = float(grace_period)
         self.timeout = float(timeout)
         self.journal_mode = ""
+        self.read_only = bool(read_only)
+        self._create = bool(create)
         # One connection, guarded by a lock: SQLite serialises writers anyway, and one
         # connection keeps its statement cache warm for every thread.
         self._lock = threading.RLock()
         self._closed = False
         self._dist_cache: dict[str, dict[str, Distribution]] = {}
         self._revisions: dict[int, list[SpaceRevision]] = {}
+        self._study_names: dict[int, str] = {}
         self._owned: set[int] = set()
         self._hb_thread: threading.Thread | None = None
         self._hb_stop = threading.Event()
@@ -283,6 +354,17 @@ class SQLiteStorage(BaseStorage):
     def _new_owner(self) -> str:
         return f"{self._host}:{os.getpid()}:{secrets.token_hex(4)}"
 
+    def _file_path(self) -> str | None:
+        """The file's path on disk (``None`` for a URI whose path cannot be told)."""
+        if not self._uri:
+            return self.path
+        rest = self.path[len("file:") :].split("?", 1)[0]
+        if rest.startswith("//"):
+            rest = rest[2:]
+            if not rest.startswith("/"):  # file://host/path: only an empty host is local
+                return None
+        return urllib.parse.unquote(rest) if rest else None
+
     def _open(self) -> sqlite3.Connection:
         if _SQLITE_VERSION < _MIN_SQLITE:
             raise RuntimeError(
@@ -290,57 +372,145 @@ class SQLiteStorage(BaseStorage):
                 f"RETURNING), but this Python links SQLite {sqlite3.sqlite_version}; use a newer "
                 "Python build or the in-memory storage"
             )
-        try:
-            conn = sqlite3.connect(
-                self.path,
-                timeout=self.timeout,
-                isolation_level=None,
-                check_same_thread=False,
-                uri=self._uri,
-                cached_statements=256,
-            )
-        except sqlite3.OperationalError as exc:
-            raise ValueError(f"cannot open SQLite file {self.path!r}: {exc}") from None
+        file_path = self._file_path()
+        if file_path is not None:
+            exists = os.path.exists(file_path)
+            if not exists and not self._create:
+                raise StorageError(
+                    f"no SQLite file at {file_path!r} (an existing study was asked for, so none "
+                    "is created; create_study makes new files)"
+                )
+            if exists and os.path.isdir(file_path):
+                raise StorageError(f"{file_path!r} is a folder, not an SQLite file")
+            if exists and not self.read_only and not self._uri and not _writable(file_path):
+                _logger.warning(
+                    "SQLite file %s is read-only here (this process cannot write it or its "
+                    "folder); it is opened for reading only",
+                    file_path,
+                )
+                self.read_only = True
+        target, uri = self.path, self._uri
+        if self.read_only and not self._uri:
+            target, uri = f"file:{urllib.parse.quote(self.path)}?mode=ro", True
+        conn = self._connect(target, uri)
         try:
             self._retry(lambda: self._setup(conn))
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            if self.read_only and not self._uri and _is_file_problem(exc):
+                # WAL needs a shared-memory file beside the database; in a folder nobody may
+                # write, SQLite can still read the file as immutable.
+                conn = self._connect(
+                    f"file:{urllib.parse.quote(self.path)}?mode=ro&immutable=1", True
+                )
+                try:
+                    self._retry(lambda: self._setup(conn))
+                except BaseException:
+                    conn.close()
+                    raise
+                return conn
+            raise self._file_error(exc) from None
         except BaseException:
             conn.close()
             raise
         return conn
 
-    def _setup(self, conn: sqlite3.Connection) -> None:
-        mode = str(conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]).lower()
-        if mode != "wal" and mode != self.journal_mode:
-            _logger.warning(
-                "SQLite file %s cannot use WAL (the filesystem or VFS lacks shared memory); "
-                "falling back to the %r rollback journal: readers and the writer will block "
-                "each other",
-                self.path,
-                mode,
+    def _connect(self, target: str, uri: bool) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                target,
+                timeout=self.timeout,
+                isolation_level=None,
+                check_same_thread=False,
+                uri=uri,
+                cached_statements=256,
             )
+        except sqlite3.Error as exc:
+            raise self._file_error(exc) from None
+        conn.row_factory = sqlite3.Row
+        return conn
+
+    def _file_error(self, exc: BaseException) -> StorageError:
+        text = str(exc)
+        lowered = text.lower()
+        if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
+            return StorageError(
+                f"{self.path!r} is not a readable SQLite database ({text}): it may be another "
+                "kind of file, truncated or corrupt"
+            )
+        if "readonly" in lowered or "read-only" in lowered:
+            return StorageError(f"SQLite file {self.path!r} is read-only ({text})")
+        return StorageError(f"cannot open SQLite file {self.path!r}: {text}")
+
+    def _setup(self, conn: sqlite3.Connection) -> None:
+        # A file shared with others must not run code planted in its schema (triggers, views
+        # calling functions) on our writes.
+        conn.execute("PRAGMA trusted_schema=OFF")
+        if self.read_only:
+            mode = str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+        else:
+            mode = str(conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]).lower()
+            if mode != "wal" and mode != self.journal_mode:
+                _logger.warning(
+                    "SQLite file %s cannot use WAL (the filesystem or VFS lacks shared "
+                    "memory); falling back to the %r rollback journal: readers and the writer "
+                    "will block each other",
+                    self.path,
+                    mode,
+                )
+            conn.execute("PRAGMA synchronous=NORMAL")
         self.journal_mode = mode
-        conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
+        found = int(conn.execute("PRAGMA user_version").fetchone()[0])
         # Opening a file that is already up to date takes no lock: a writer holding the lock
         # (or a stopped process that held it) must not keep readers from opening the file.
-        if int(conn.execute("PRAGMA user_version").fetchone()[0]) == self.schema_version:
+        if found == self.schema_version:
+            self._check_tables(conn)
             return
+        if found > self.schema_version:
+            raise SchemaVersionError(
+                f"SQLite file {self.path!r} has schema version {found}, newer than version "
+                f"{self.schema_version} that this hpo_lab knows; upgrade hpo_lab to open it"
+            )
+        if self.read_only:
+            raise StorageError(
+                f"SQLite file {self.path!r} has schema version {found} and is read-only: "
+                f"hpo_lab must upgrade it to version {self.schema_version} before reading it; "
+                "open a writable copy"
+            )
         conn.execute("BEGIN IMMEDIATE")
         try:
             self._migrate(conn)
+            self._check_tables(conn)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
 
+    def _check_tables(self, conn: sqlite3.Connection) -> None:
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        missing = {"studies", "trials", "space_revisions", "counters"} - names
+        if missing:
+            raise SchemaVersionError(
+                f"SQLite file {self.path!r} says schema version {self.schema_version} but lacks "
+                f"the tables {sorted(missing)}; it was not written by hpo_lab"
+            )
+        # hpo_lab creates no triggers. One found in a shared file would run on every write
+        # (trusted_schema=OFF stops only unsafe functions, not plain SQL), changing results
+        # behind our back: refuse the file rather than write to it.
+        triggers = sorted(
+            r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")
+        )
+        if triggers:
+            raise StorageError(
+                f"SQLite file {self.path!r} holds triggers that hpo_lab did not create "
+                f"({', '.join(triggers)}); they would run on every write, so the file is not "
+                "opened. Remove them (DROP TRIGGER) if you trust the file"
+            )
+
     def _migrate(self, conn: sqlite3.Connection) -> None:
         found = int(conn.execute("PRAGMA user_version").fetchone()[0])
         target = self.schema_version
-        if found > target:
-            raise SchemaVersionError(
-                f"SQLite file {self.path!r} has schema version {found}, newer than version "
-                f"{target} that this hpo_lab knows; upgrade hpo_lab to open it"
-            )
         if found == target:
             return
         if found == 0:
@@ -398,6 +568,12 @@ class SQLiteStorage(BaseStorage):
             delay = min(delay * 2.0, 0.05)
 
     def _write(self, fn: Callable[[sqlite3.Connection], _T]) -> _T:
+        if self.read_only:
+            raise StorageError(
+                f"SQLite file {self.path!r} is open read-only; it cannot be changed (open a "
+                "writable copy to add trials)"
+            )
+
         def attempt() -> _T:
             conn = self._connection()
             conn.execute("BEGIN IMMEDIATE")
@@ -411,11 +587,21 @@ class SQLiteStorage(BaseStorage):
             return result
 
         with self._lock:
-            return self._retry(attempt)
+            try:
+                return self._retry(attempt)
+            except sqlite3.DatabaseError as exc:
+                if isinstance(exc, sqlite3.OperationalError) and not _is_file_problem(exc):
+                    raise
+                raise self._file_error(exc) from None
 
-    def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[Any]:
+    def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         with self._lock:
-            return self._retry(lambda: self._connection().execute(sql, args).fetchall())
+            try:
+                return self._retry(lambda: self._connection().execute(sql, args).fetchall())
+            except sqlite3.DatabaseError as exc:
+                if isinstance(exc, sqlite3.OperationalError) and not _is_file_problem(exc):
+                    raise
+                raise self._file_error(exc) from None
 
     @staticmethod
     def _bump(conn: sqlite3.Connection) -> int:
@@ -435,49 +621,70 @@ class SQLiteStorage(BaseStorage):
             self._dist_cache[text] = cached
         return dict(cached)
 
-    def _frozen(self, row: tuple[Any, ...]) -> FrozenTrial:
-        (
-            trial_id,
-            number,
-            state,
-            value,
-            params,
-            dists,
-            u_attrs,
-            s_attrs,
-            iv,
-            start,
-            complete,
-            revision,
-            fail_reason,
-            fail_message,
-            worker,
-        ) = row
+    def _frozen(self, row: sqlite3.Row) -> FrozenTrial:
+        column = "params"
+        try:
+            params = _loads_dict(row["params"])
+            column = "distributions"
+            dists = self._distributions(row["distributions"])
+            column = "user_attrs"
+            u_attrs = _loads_dict(row["user_attrs"])
+            column = "system_attrs"
+            s_attrs = _loads_dict(row["system_attrs"])
+            column = "intermediate_values"
+            iv = {int(k): v for k, v in _loads_dict(row["intermediate_values"]).items()}
+            column = "decisions"
+            decisions_text = row["decisions"]
+            decisions = (
+                ()
+                if decisions_text == "[]"
+                else tuple(PruneDecision.from_dict(d) for d in _json.loads(decisions_text))
+            )
+            column = "report_versions"
+            cursors = {int(k): int(v) for k, v in _loads_dict(row["report_versions"]).items()}
+            column = "state"
+            state = TrialState(row["state"])
+            column = "fail_reason"
+            fail_reason = row["fail_reason"]
+            reason = None if fail_reason is None else FailReason(fail_reason)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise StorageError(
+                f"SQLite file {self.path!r}: trial {row['number']} (id {row['trial_id']}) has "
+                f"an unreadable {column} column ({type(exc).__name__}: {exc}); the file is "
+                "corrupt or was changed by another program"
+            ) from None
         return FrozenTrial(
-            number=number,
-            state=TrialState(state),
-            value=value,
-            params=_loads_dict(params),
-            distributions=self._distributions(dists),
-            user_attrs=_loads_dict(u_attrs),
-            system_attrs=_loads_dict(s_attrs),
-            intermediate_values={int(k): v for k, v in _loads_dict(iv).items()},
-            datetime_start=_ts(start),
-            datetime_complete=_ts(complete),
-            trial_id=trial_id,
-            revision=revision,
-            fail_reason=None if fail_reason is None else FailReason(fail_reason),
-            fail_message=fail_message,
-            worker=worker,
+            number=row["number"],
+            state=state,
+            value=row["value"],
+            params=params,
+            distributions=dists,
+            user_attrs=u_attrs,
+            system_attrs=s_attrs,
+            intermediate_values=iv,
+            datetime_start=_ts(row["datetime_start"]),
+            datetime_complete=_ts(row["datetime_complete"]),
+            trial_id=row["trial_id"],
+            revision=row["revision"],
+            fail_reason=reason,
+            fail_message=row["fail_message"],
+            worker=row["worker"],
+            decisions=decisions,
+            parent_trial_id=row["parent_trial_id"],
+            parent_number=row["parent_number"],
+            created_cursor=row["created_version"],
+            report_cursors=cursors,
+            finished_cursor=row["finished_version"],
         )
 
     @staticmethod
-    def _trial_row(conn: sqlite3.Connection, trial_id: int) -> tuple[Any, ...]:
-        row = conn.execute(f"SELECT {_COLUMNS} FROM trials WHERE trial_id = ?", (trial_id,))
-        found = row.fetchone()
+    def _trial_row(conn: sqlite3.Connection, trial_id: int) -> sqlite3.Row:
+        found = conn.execute(
+            f"SELECT {_COLUMNS} FROM trials WHERE trial_id = ?", (trial_id,)
+        ).fetchone()
         if found is None:
             raise KeyError(f"no trial with id {trial_id}")
-        return tuple(found)
+        return found
 
     @staticmethod
     def _check_study(conn: sqlite3.Connection, study_id: int) -> None:
@@ -512,35 +719,47 @@ class SQLiteStorage(BaseStorage):
                 "VALUES (?, ?, ?, ?) RETURNING study_id",
                 (study_name, direction, parent_id, time.time()),
             )
-            return int(cur.fetchone()[0])
+            return int(cur.fetchone()["study_id"])
 
         return self._write(insert)
 
     def delete_study(self, study_id: int) -> None:
         def delete(conn: sqlite3.Connection) -> None:
             self._check_study(conn, study_id)
+            conn.execute("DELETE FROM artifacts WHERE study_id = ?", (study_id,))
             conn.execute("DELETE FROM trials WHERE study_id = ?", (study_id,))
             conn.execute("DELETE FROM space_revisions WHERE study_id = ?", (study_id,))
             conn.execute("DELETE FROM studies WHERE study_id = ?", (study_id,))
 
         self._write(delete)
         self._revisions.pop(study_id, None)
+        self._study_names.pop(study_id, None)
+        folder = self._artifact_root()
+        if folder is not None:
+            shutil.rmtree(os.path.join(folder, f"study-{study_id}"), ignore_errors=True)
 
     def get_study_id(self, study_name: str) -> int:
         rows = self._read("SELECT study_id FROM studies WHERE study_name = ?", (study_name,))
         if not rows:
             raise StudyNotFoundError(f"no study named {study_name!r}")
-        return int(rows[0][0])
+        return int(rows[0]["study_id"])
 
     @staticmethod
-    def _info(row: tuple[Any, ...]) -> StudyInfo:
-        study_id, name, direction, parent_id, created, attrs = row
-        return StudyInfo(study_id, name, direction, parent_id, _ts(created), _loads_dict(attrs))
+    def _info(row: sqlite3.Row) -> StudyInfo:
+        return StudyInfo(
+            row["study_id"],
+            row["study_name"],
+            row["direction"],
+            row["parent_id"],
+            _ts(row["datetime_created"]),
+            _loads_dict(row["user_attrs"]),
+            _loads_dict(row["system_attrs"]),
+        )
 
     def get_study_info(self, study_id: int) -> StudyInfo:
         rows = self._read(
-            "SELECT study_id, study_name, direction, parent_id, datetime_created, user_attrs "
-            "FROM studies WHERE study_id = ?",
+            "SELECT study_id, study_name, direction, parent_id, datetime_created, user_attrs, "
+            "system_attrs FROM studies WHERE study_id = ?",
             (study_id,),
         )
         if not rows:
@@ -549,44 +768,71 @@ class SQLiteStorage(BaseStorage):
 
     def get_all_studies(self) -> list[StudyInfo]:
         rows = self._read(
-            "SELECT study_id, study_name, direction, parent_id, datetime_created, user_attrs "
-            "FROM studies ORDER BY study_id"
+            "SELECT study_id, study_name, direction, parent_id, datetime_created, user_attrs, "
+            "system_attrs FROM studies ORDER BY study_id"
         )
         return [self._info(r) for r in rows]
 
+    def _study_name(self, study_id: int) -> str:
+        name = self._study_names.get(study_id)
+        if name is None:
+            name = self.get_study_info(study_id).study_name
+            self._study_names[study_id] = name
+        return name
+
     def set_study_user_attr(self, study_id: int, key: str, value: Any) -> None:
-        value = _json.check_jsonable("study user attribute", key, value)
+        self._set_study_attr(study_id, key, value, "user_attrs")
+
+    def set_study_system_attr(self, study_id: int, key: str, value: Any) -> None:
+        self._set_study_attr(study_id, key, value, "system_attrs")
+
+    def _set_study_attr(self, study_id: int, key: str, value: Any, column: str) -> None:
+        kind = "study system attribute" if column == "system_attrs" else "study user attribute"
+        value = _json.check_jsonable(kind, key, value)
 
         def update(conn: sqlite3.Connection) -> None:
             row = conn.execute(
-                "SELECT user_attrs FROM studies WHERE study_id = ?", (study_id,)
+                f"SELECT {column} FROM studies WHERE study_id = ?", (study_id,)
             ).fetchone()
             if row is None:
                 raise StudyNotFoundError(f"no study with id {study_id}")
-            attrs = _loads_dict(row[0])
+            attrs = _loads_dict(row[column])
             attrs[key] = value
             conn.execute(
-                "UPDATE studies SET user_attrs = ? WHERE study_id = ?",
+                f"UPDATE studies SET {column} = ? WHERE study_id = ?",
                 (_json.dumps(attrs), study_id),
             )
 
         self._write(update)
 
     def add_space_revision(
-        self, study_id: int, constraints: Mapping[str, Distribution]
+        self,
+        study_id: int,
+        constraints: Mapping[str, Distribution],
+        *,
+        based_on: int | None = None,
     ) -> SpaceRevision:
         text = _json.dumps(constraints_to_json(constraints))
         now = time.time()
 
         def insert(conn: sqlite3.Connection) -> int:
             self._check_study(conn, study_id)
-            cur = conn.execute(
-                "INSERT INTO space_revisions (study_id, number, constraints, datetime_created) "
-                "SELECT ?, COALESCE(MAX(number), 0) + 1, ?, ? FROM space_revisions "
-                "WHERE study_id = ? RETURNING number",
-                (study_id, text, now, study_id),
+            latest = int(
+                conn.execute(
+                    "SELECT COALESCE(MAX(number), 0) FROM space_revisions WHERE study_id = ?",
+                    (study_id,),
+                ).fetchone()[0]
             )
-            return int(cur.fetchone()[0])
+            if based_on is not None and latest != based_on:
+                raise RevisionConflictError(
+                    f"revision {latest} was added since revision {based_on}"
+                )
+            conn.execute(
+                "INSERT INTO space_revisions (study_id, number, constraints, datetime_created) "
+                "VALUES (?, ?, ?, ?)",
+                (study_id, latest + 1, text, now),
+            )
+            return latest + 1
 
         number = self._write(insert)
         return SpaceRevision(number, dict(constraints), _ts(now))
@@ -597,8 +843,8 @@ class SQLiteStorage(BaseStorage):
         with self._lock:
             cached = self._revisions.get(study_id, [])
             rows = self._read(
-                "SELECT s.datetime_created, r.number, r.constraints, r.datetime_created "
-                "FROM studies AS s LEFT JOIN space_revisions AS r "
+                "SELECT s.datetime_created AS study_created, r.number, r.constraints, "
+                "r.datetime_created FROM studies AS s LEFT JOIN space_revisions AS r "
                 "ON r.study_id = s.study_id AND r.number > ? "
                 "WHERE s.study_id = ? ORDER BY r.number",
                 (len(cached) - 1, study_id),
@@ -606,11 +852,15 @@ class SQLiteStorage(BaseStorage):
             if not rows:
                 self._revisions.pop(study_id, None)
                 raise StudyNotFoundError(f"no study with id {study_id}")
-            revisions = cached or [SpaceRevision(0, {}, _ts(rows[0][0]))]
+            revisions = cached or [SpaceRevision(0, {}, _ts(rows[0]["study_created"]))]
             revisions += [
-                SpaceRevision(n, constraints_from_json(_json.loads(c)), _ts(t))
-                for _, n, c, t in rows
-                if n is not None
+                SpaceRevision(
+                    r["number"],
+                    constraints_from_json(_json.loads(r["constraints"])),
+                    _ts(r["datetime_created"]),
+                )
+                for r in rows
+                if r["number"] is not None
             ]
             self._revisions[study_id] = revisions
             return list(revisions)
@@ -627,6 +877,7 @@ class SQLiteStorage(BaseStorage):
         system_attrs: Mapping[str, Any] | None = None,
         revision: int = 0,
         worker: str | None = None,
+        parent_trial_id: int | None = None,
     ) -> FrozenTrial:
         p, dists, u_attrs, s_attrs = prepare_new_trial(
             state, params, distributions, user_attrs, system_attrs
@@ -645,41 +896,88 @@ class SQLiteStorage(BaseStorage):
             worker,
             owner,
             now if running else None,
+            parent_trial_id,
         )
 
-        def insert(conn: sqlite3.Connection) -> tuple[Any, ...]:
+        def insert(conn: sqlite3.Connection) -> sqlite3.Row:
             self._check_study(conn, study_id)
+            parent_number = None
+            if parent_trial_id is not None:
+                parent_number = self._trial_row(conn, parent_trial_id)["number"]
             version = self._bump(conn)
             cur = conn.execute(
                 "INSERT INTO trials (study_id, number, state, params, distributions, user_attrs,"
-                " system_attrs, datetime_start, revision, worker, owner, heartbeat, version) "
-                "SELECT ?, COALESCE(MAX(number), -1) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? "
-                f"FROM trials WHERE study_id = ? RETURNING {_COLUMNS}",
-                (study_id, *args, version, study_id),
+                " system_attrs, datetime_start, revision, worker, owner, heartbeat,"
+                " parent_trial_id, parent_number, version, created_version) "
+                "SELECT ?, COALESCE(MAX(number), -1) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                f"?, ? FROM trials WHERE study_id = ? RETURNING {_COLUMNS}",
+                (study_id, *args, parent_number, version, version, study_id),
             )
-            return tuple(cur.fetchone())
+            return cur.fetchone()
 
         with self._lock:
             row = self._write(insert)
             if running:
-                self._own(row[0])
+                self._own(row["trial_id"])
         return self._frozen(row)
+
+    def add_trial(self, study_id: int, trial: FrozenTrial) -> FrozenTrial:
+        trial = prepare_added_trial(trial)
+        start = trial.datetime_start.timestamp() if trial.datetime_start else None
+        end = trial.datetime_complete.timestamp() if trial.datetime_complete else None
+
+        def insert(conn: sqlite3.Connection) -> sqlite3.Row:
+            self._check_study(conn, study_id)
+            version = self._bump(conn)
+            cur = conn.execute(
+                "INSERT INTO trials (study_id, number, state, value, params, distributions, "
+                "user_attrs, system_attrs, intermediate_values, datetime_start, "
+                "datetime_complete, revision, fail_reason, fail_message, worker, decisions, "
+                "version, created_version, report_versions, finished_version) "
+                "SELECT ?, COALESCE(MAX(number), -1) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                f"?, ?, ?, ?, ? FROM trials WHERE study_id = ? RETURNING {_COLUMNS}",
+                (
+                    study_id,
+                    trial.state.value,
+                    trial.value,
+                    _json.dumps(trial.params),
+                    _json.dumps({k: d.to_dict() for k, d in trial.distributions.items()}),
+                    _json.dumps(trial.user_attrs),
+                    _json.dumps(trial.system_attrs),
+                    _json.dumps({str(k): v for k, v in trial.intermediate_values.items()}),
+                    start,
+                    end,
+                    int(trial.revision),
+                    trial.fail_reason.value if trial.fail_reason is not None else None,
+                    trial.fail_message,
+                    trial.worker,
+                    _json.dumps([d.to_dict() for d in trial.decisions]),
+                    version,
+                    version,
+                    _json.dumps({str(k): version for k in trial.intermediate_values}),
+                    version,
+                    study_id,
+                ),
+            )
+            return cur.fetchone()
+
+        return self._frozen(self._write(insert))
 
     def pop_waiting_trial(
         self, study_id: int, worker: str | None = None, revision: int | None = None
     ) -> FrozenTrial | None:
         # The common case (nothing enqueued) costs one read and no write lock.
         probe = self._read(
-            "SELECT (SELECT 1 FROM studies WHERE study_id = ?), "
-            "(SELECT 1 FROM trials WHERE study_id = ? AND state = 'WAITING' LIMIT 1)",
+            "SELECT (SELECT 1 FROM studies WHERE study_id = ?) AS study, "
+            "(SELECT 1 FROM trials WHERE study_id = ? AND state = 'WAITING' LIMIT 1) AS waiting",
             (study_id, study_id),
         )[0]
-        if probe[0] is None:
+        if probe["study"] is None:
             raise StudyNotFoundError(f"no study with id {study_id}")
-        if probe[1] is None:
+        if probe["waiting"] is None:
             return None
 
-        def pop(conn: sqlite3.Connection) -> tuple[Any, ...] | None:
+        def pop(conn: sqlite3.Connection) -> sqlite3.Row | None:
             found = conn.execute(
                 "SELECT trial_id FROM trials WHERE study_id = ? AND state = 'WAITING' "
                 "ORDER BY number LIMIT 1",
@@ -692,15 +990,15 @@ class SQLiteStorage(BaseStorage):
                 "UPDATE trials SET state = 'RUNNING', datetime_start = ?, worker = ?, "
                 "revision = COALESCE(?, revision), owner = ?, heartbeat = ?, version = ? "
                 f"WHERE trial_id = ? RETURNING {_COLUMNS}",
-                (now, worker, revision, self.owner, now, self._bump(conn), found[0]),
+                (now, worker, revision, self.owner, now, self._bump(conn), found["trial_id"]),
             )
-            return tuple(cur.fetchone())
+            return cur.fetchone()
 
         with self._lock:
             row = self._write(pop)
             if row is None:
                 return None
-            self._own(row[0])
+            self._own(row["trial_id"])
         return self._frozen(row)
 
     def set_trial_param(
@@ -709,61 +1007,85 @@ class SQLiteStorage(BaseStorage):
         value = _json.check_jsonable("parameter", name, value)
         dist_dict = distribution.to_dict()
 
-        def update(conn: sqlite3.Connection) -> tuple[Any, ...]:
+        def update(conn: sqlite3.Connection) -> sqlite3.Row:
             row = self._running_row(conn, trial_id)
-            params = _loads_dict(row[4])
+            params = _loads_dict(row["params"])
             params[name] = value
-            dists = _json.loads(row[5])
+            dists = _json.loads(row["distributions"])
             dists[name] = dist_dict
-            p_text, d_text = _json.dumps(params), _json.dumps(dists)
-            conn.execute(
-                "UPDATE trials SET params = ?, distributions = ?, version = ? WHERE trial_id = ?",
-                (p_text, d_text, self._bump(conn), trial_id),
+            cur = conn.execute(
+                "UPDATE trials SET params = ?, distributions = ?, version = ? "
+                f"WHERE trial_id = ? RETURNING {_COLUMNS}",
+                (_json.dumps(params), _json.dumps(dists), self._bump(conn), trial_id),
             )
-            return (*row[:4], p_text, d_text, *row[6:])
+            return cur.fetchone()
 
         return self._frozen(self._write(update))
 
     def report(self, trial_id: int, step: int, value: float) -> FrozenTrial:
         step_key, value_f = str(int(step)), float(value)
 
-        def update(conn: sqlite3.Connection) -> tuple[Any, ...]:
+        def update(conn: sqlite3.Connection) -> sqlite3.Row:
             row = self._running_row(conn, trial_id)
-            iv = _loads_dict(row[8])
+            version = self._bump(conn)
+            iv = _loads_dict(row["intermediate_values"])
             iv[step_key] = value_f
-            text = _json.dumps(iv)
-            conn.execute(
-                "UPDATE trials SET intermediate_values = ?, version = ? WHERE trial_id = ?",
-                (text, self._bump(conn), trial_id),
+            cursors = _loads_dict(row["report_versions"])
+            cursors[step_key] = version
+            cur = conn.execute(
+                "UPDATE trials SET intermediate_values = ?, report_versions = ?, version = ? "
+                f"WHERE trial_id = ? RETURNING {_COLUMNS}",
+                (_json.dumps(iv), _json.dumps(cursors), version, trial_id),
             )
-            return (*row[:8], text, *row[9:])
+            return cur.fetchone()
 
         return self._frozen(self._write(update))
 
-    def set_trial_attr(self, trial_id: int, key: str, value: Any, *, system: bool = False) -> None:
+    def add_decision(self, trial_id: int, decision: PruneDecision) -> FrozenTrial:
+        text = _json.dumps(decision.to_dict())
+
+        def update(conn: sqlite3.Connection) -> sqlite3.Row:
+            old = self._running_row(conn, trial_id)["decisions"]
+            # Appending to the JSON array as text spares parsing every earlier decision.
+            new = f"[{text}]" if old == "[]" else f"{old[:-1]},{text}]"
+            cur = conn.execute(
+                f"UPDATE trials SET decisions = ?, version = ? WHERE trial_id = ? "
+                f"RETURNING {_COLUMNS}",
+                (new, self._bump(conn), trial_id),
+            )
+            return cur.fetchone()
+
+        return self._frozen(self._write(update))
+
+    def set_trial_attr(
+        self, trial_id: int, key: str, value: Any, *, system: bool = False
+    ) -> FrozenTrial:
         value = _json.check_jsonable("system attribute" if system else "user attribute", key, value)
         column = "system_attrs" if system else "user_attrs"
 
-        def update(conn: sqlite3.Connection) -> None:
+        def update(conn: sqlite3.Connection) -> sqlite3.Row:
             row = conn.execute(
                 f"SELECT {column} FROM trials WHERE trial_id = ?", (trial_id,)
             ).fetchone()
             if row is None:
                 raise KeyError(f"no trial with id {trial_id}")
-            attrs = _loads_dict(row[0])
+            attrs = _loads_dict(row[column])
             attrs[key] = value
-            conn.execute(
-                f"UPDATE trials SET {column} = ?, version = ? WHERE trial_id = ?",
+            cur = conn.execute(
+                f"UPDATE trials SET {column} = ?, version = ? WHERE trial_id = ? "
+                f"RETURNING {_COLUMNS}",
                 (_json.dumps(attrs), self._bump(conn), trial_id),
             )
+            return cur.fetchone()
 
-        self._write(update)
+        return self._frozen(self._write(update))
 
-    def _running_row(self, conn: sqlite3.Connection, trial_id: int) -> tuple[Any, ...]:
+    def _running_row(self, conn: sqlite3.Connection, trial_id: int) -> sqlite3.Row:
         row = self._trial_row(conn, trial_id)
-        if row[2] != TrialState.RUNNING.value:
+        if row["state"] != TrialState.RUNNING.value:
             raise TrialFinishedError(
-                f"trial {row[1]} is {row[2]}; only a RUNNING trial takes params and reports"
+                f"trial {row['number']} is {row['state']}; only a RUNNING trial takes params "
+                "and reports"
             )
         return row
 
@@ -780,24 +1102,27 @@ class SQLiteStorage(BaseStorage):
         value = float(value) if value is not None and state == TrialState.COMPLETE else None
         reason = fail_reason.value if fail_reason is not None and state == TrialState.FAIL else None
 
-        def update(conn: sqlite3.Connection) -> tuple[Any, ...]:
+        def update(conn: sqlite3.Connection) -> sqlite3.Row:
             found = conn.execute(
                 "SELECT number, state FROM trials WHERE trial_id = ?", (trial_id,)
             ).fetchone()
             if found is None:
                 raise KeyError(f"no trial with id {trial_id}")
-            if TrialState(found[1]).is_finished():
+            if TrialState(found["state"]).is_finished():
                 raise TrialFinishedError(
-                    f"trial {found[0]} is already finished ({found[1]}); it cannot become {state}"
+                    f"trial {found['number']} is already finished ({found['state']}); it "
+                    f"cannot become {state}"
                 )
             now = time.time()
+            version = self._bump(conn)
             cur = conn.execute(
                 "UPDATE trials SET state = ?, value = ?, fail_reason = ?, fail_message = ?, "
                 "datetime_start = COALESCE(datetime_start, ?), datetime_complete = ?, "
-                f"heartbeat = NULL, version = ? WHERE trial_id = ? RETURNING {_COLUMNS}",
-                (state.value, value, reason, fail_message, now, now, self._bump(conn), trial_id),
+                "heartbeat = NULL, version = ?, finished_version = ? "
+                f"WHERE trial_id = ? RETURNING {_COLUMNS}",
+                (state.value, value, reason, fail_message, now, now, version, version, trial_id),
             )
-            return tuple(cur.fetchone())
+            return cur.fetchone()
 
         row = self._write(update)
         self._owned.discard(trial_id)
@@ -857,12 +1182,87 @@ class SQLiteStorage(BaseStorage):
         if not rows:
             self._check_study_read(study_id)
             return [], int(cursor)
-        new_cursor = max(int(cursor), max(r[-1] for r in rows))
-        return [self._frozen(r[:-1]) for r in rows], new_cursor
+        new_cursor = max(int(cursor), max(r["version"] for r in rows))
+        return [self._frozen(r) for r in rows], new_cursor
 
     def _check_study_read(self, study_id: int) -> None:
         if not self._read("SELECT 1 FROM studies WHERE study_id = ?", (study_id,)):
             raise StudyNotFoundError(f"no study with id {study_id}")
+
+    # -- artifacts -----------------------------------------------------------------------------
+    def _artifact_root(self) -> str | None:
+        file_path = self._file_path()
+        return None if file_path is None else f"{file_path}.artifacts"
+
+    def artifact_dir(self, study_id: int) -> str:
+        root = self._artifact_root()
+        if root is None:
+            raise StorageError(
+                f"SQLite URI {self.path!r} names no local file, so it has no artifact folder"
+            )
+        self._check_study_read(study_id)
+        folder = os.path.join(root, f"study-{study_id}")
+        if not self.read_only:
+            os.makedirs(folder, exist_ok=True)
+        return folder
+
+    def _artifact(self, row: sqlite3.Row, folder: str) -> ArtifactInfo:
+        return ArtifactInfo(
+            row["artifact_id"],
+            row["study_id"],
+            row["trial_id"],
+            row["trial_number"],
+            row["name"],
+            os.path.join(folder, row["relpath"]),
+            row["size"],
+            _ts(row["datetime_created"]),
+        )
+
+    def add_artifact(
+        self, study_id: int, trial_id: int | None, name: str, relpath: str, size: int
+    ) -> ArtifactInfo:
+        folder = self.artifact_dir(study_id)
+
+        def insert(conn: sqlite3.Connection) -> sqlite3.Row:
+            self._check_study(conn, study_id)
+            number = None if trial_id is None else self._trial_row(conn, trial_id)["number"]
+            cur = conn.execute(
+                "INSERT INTO artifacts (study_id, trial_id, trial_number, name, relpath, size, "
+                "datetime_created) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                (study_id, trial_id, number, name, relpath, int(size), time.time()),
+            )
+            return cur.fetchone()
+
+        return self._artifact(self._write(insert), folder)
+
+    def get_artifacts(self, study_id: int, trial_id: int | None = None) -> list[ArtifactInfo]:
+        root = self._artifact_root() or ""
+        folder = os.path.join(root, f"study-{study_id}")
+        self._check_study_read(study_id)
+        if trial_id is None:
+            rows = self._read(
+                "SELECT * FROM artifacts WHERE study_id = ? ORDER BY artifact_id", (study_id,)
+            )
+        else:
+            rows = self._read(
+                "SELECT * FROM artifacts WHERE study_id = ? AND trial_id = ? "
+                "ORDER BY artifact_id",
+                (study_id, trial_id),
+            )
+        return [self._artifact(r, folder) for r in rows]
+
+    def forget_artifact(self, artifact_id: int) -> ArtifactInfo:
+        def delete(conn: sqlite3.Connection) -> sqlite3.Row:
+            row = conn.execute(
+                "DELETE FROM artifacts WHERE artifact_id = ? RETURNING *", (artifact_id,)
+            ).fetchone()
+            if row is None:
+                raise KeyError(f"no artifact with id {artifact_id}")
+            return row
+
+        row = self._write(delete)
+        root = self._artifact_root() or ""
+        return self._artifact(row, os.path.join(root, f"study-{row['study_id']}"))
 
     # -- crash safety --------------------------------------------------------------------------
     def _own(self, trial_id: int) -> None:
@@ -960,6 +1360,8 @@ class SQLiteStorage(BaseStorage):
             []
             >>> store.close()
         """
+        if self.read_only:
+            return []
         rows = self._read(
             "SELECT trial_id, number, owner, heartbeat FROM trials "
             "WHERE study_id = ? AND state = 'RUNNING'",
@@ -967,27 +1369,30 @@ class SQLiteStorage(BaseStorage):
         )
         now = time.time()
         stale: list[tuple[int, int, str | None, str]] = []
-        for trial_id, number, owner, heartbeat in rows:
+        for row in rows:
+            trial_id, owner = row["trial_id"], row["owner"]
             if owner == self.owner and trial_id in self._owned:
                 continue
-            why = self._is_stale(owner, heartbeat, now)
+            why = self._is_stale(owner, row["heartbeat"], now)
             if why is not None:
-                stale.append((trial_id, number, owner, why))
+                stale.append((trial_id, row["number"], owner, why))
         if not stale:
             return []
 
         def update(conn: sqlite3.Connection) -> list[int]:
             done = []
             for trial_id, number, owner, why in stale:
+                version = self._bump(conn)
                 cur = conn.execute(
                     "UPDATE trials SET state = 'FAIL', fail_reason = ?, fail_message = ?, "
-                    "datetime_complete = ?, heartbeat = NULL, version = ? "
+                    "datetime_complete = ?, heartbeat = NULL, version = ?, finished_version = ? "
                     "WHERE trial_id = ? AND state = 'RUNNING' AND owner IS ?",
                     (
                         FailReason.STALE.value,
                         f"trial {number} was left RUNNING: {why}",
                         time.time(),
-                        self._bump(conn),
+                        version,
+                        version,
                         trial_id,
                         owner,
                     ),
@@ -997,8 +1402,15 @@ class SQLiteStorage(BaseStorage):
             return done
 
         numbers = self._write(update)
-        for number in numbers:
-            _logger.warning("trial %d of study id %d marked FAIL (stale)", number, study_id)
+        if numbers:
+            name = self._study_name(study_id)
+            for number in numbers:
+                _logger.warning(
+                    "trial %d of study %r was left RUNNING by a process that is gone; "
+                    "marked FAIL (stale)",
+                    number,
+                    name,
+                )
         return numbers
 
     def close(self) -> None:

@@ -7,6 +7,7 @@ import logging
 import math
 import numbers
 import os
+import shutil
 import threading
 import time
 import traceback
@@ -16,15 +17,23 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hpo_lab.distributions import CategoricalDistribution, Distribution
+from hpo_lab import _validation
+from hpo_lab.distributions import CategoricalDistribution, Distribution, check_compatible
 from hpo_lab.exceptions import TrialPruned
 from hpo_lab.pruners._base import BasePruner
 from hpo_lab.pruners._nop import NopPruner
 from hpo_lab.samplers._base import BaseSampler
 from hpo_lab.search_space._revision import SpaceRevision, build_constraint
 from hpo_lab.storages import get_storage
-from hpo_lab.storages._base import BaseStorage, StudyNotFoundError, TrialFinishedError
+from hpo_lab.storages._base import (
+    BaseStorage,
+    RevisionConflictError,
+    StudyNotFoundError,
+    TrialFinishedError,
+)
+from hpo_lab.study._artifacts import StudyArtifacts
 from hpo_lab.study._best import best_of
+from hpo_lab.study._direction import StudyDirection
 from hpo_lab.study._events import (
     SPACE_CHANGED,
     TRIAL_CREATED,
@@ -33,7 +42,10 @@ from hpo_lab.study._events import (
     Event,
     EventBus,
 )
-from hpo_lab.study._view import StudyView
+from hpo_lab.study._launch import RunHandle, get_launcher
+from hpo_lab.study._view import LiveStudyView
+from hpo_lab.trial._checkpoint import CHECKPOINT_FILE, write_atomically
+from hpo_lab.trial._decision import PruneDecision
 from hpo_lab.trial._frozen import FrozenTrial, TrialOrigin
 from hpo_lab.trial._state import FailReason, TrialState
 from hpo_lab.trial._trial import Trial
@@ -49,6 +61,8 @@ ObjectiveFuncType = Callable[[Trial], Any]
 
 _DIRECTIONS = ("minimize", "maximize")
 _INHERITABLE = (TrialState.COMPLETE, TrialState.PRUNED)
+# Look for trials left RUNNING by dead processes at most this often (seconds) while trials start.
+_STALE_CHECK_INTERVAL = 1.0
 
 
 def _worker_label() -> str:
@@ -119,7 +133,7 @@ class Study:
         self._study_id = self._storage.get_study_id(study_name)
         info = self._storage.get_study_info(self._study_id)
         self.study_name: str = info.study_name
-        self.direction: str = info.direction
+        self.direction: StudyDirection = StudyDirection(info.direction)
         self._parent_id = info.parent_id
         if sampler is None:
             from hpo_lab.samplers._auto import AutoSampler
@@ -129,21 +143,24 @@ class Study:
         self.pruner: BasePruner = pruner if pruner is not None else NopPruner()
         self._events = EventBus()
         self._stop_flag = False
-        self._view = StudyView(self)
-        self._cache_lock = threading.Lock()
+        self._view = LiveStudyView(self)
+        # Guards the trial cache and the caches derived from it (revisions, inherited trials,
+        # lineage), which the runner, worker and widget threads all read and refresh; each
+        # derived cache is stored as one (key, value) pair so a key never meets another's value.
+        self._cache_lock = threading.RLock()
         self._cache: list[FrozenTrial] = []
         self._cursor = 0
         self._revisions: list[SpaceRevision] | None = None
-        self._inherited: list[FrozenTrial] | None = None
-        self._inherited_key: tuple[Any, ...] | None = None
-        self._lineage: list[FrozenTrial] = []
-        self._lineage_key: tuple[Any, ...] | None = None
+        self._inherited_cache: tuple[tuple[Any, ...], list[FrozenTrial]] | None = None
+        self._lineage_cache: tuple[tuple[Any, ...], list[FrozenTrial]] | None = None
+        self._next_stale_check = 0.0
+        self._checkpointed: set[int] = set()  # trials that asked for their checkpoint folder
         # The latest declaration of each parameter by an own trial, and that trial's number;
         # kept up to date by _sync so warm-start filtering need not rescan every trial.
         self._own_declared: dict[str, Distribution] = {}
         self._declared_at: dict[str, int] = {}
         self._parent: Study | None = None
-        self._run: Any = None  # the live background Run, set by hpo_lab.execution
+        self._run: RunHandle | None = None  # the live background run, set by hpo_lab.execution
 
     # -- basic properties -------------------------------------------------------------------------
     @property
@@ -152,14 +169,46 @@ class Study:
         return self._storage
 
     @property
-    def view(self) -> StudyView:
-        """The read-only view handed to samplers and pruners."""
+    def view(self) -> LiveStudyView:
+        """The read-only view handed to samplers and pruners (a
+        :class:`~hpo_lab.views.StudyView`)."""
         return self._view
+
+    @property
+    def artifacts(self) -> StudyArtifacts:
+        """The study's artifact folder: files and checkpoints kept beside the store.
+
+        Example:
+            >>> import hpo_lab
+            >>> study = hpo_lab.create_study()
+            >>> info = study.artifacts.save_bytes("notes.txt", b"hello")
+            >>> study.artifacts.read_bytes(info), study.artifacts.disk_usage()
+            (b'hello', 5)
+        """
+        return StudyArtifacts(self._storage, self._study_id, self.study_name)
 
     @property
     def user_attrs(self) -> dict[str, Any]:
         """Study attributes set with :meth:`set_user_attr`."""
         return dict(self._storage.get_study_info(self._study_id).user_attrs)
+
+    @property
+    def system_attrs(self) -> dict[str, Any]:
+        """Study attributes the library keeps (for example a pruner's resolved resources)."""
+        return dict(self._storage.get_study_info(self._study_id).system_attrs)
+
+    def set_system_attr(self, key: str, value: Any) -> None:
+        """Store a JSON-serialisable library-level value with the study; every process and
+        resume reads the same.
+
+        Example:
+            >>> import hpo_lab
+            >>> s = hpo_lab.create_study()
+            >>> s.set_system_attr("max_resource", 27)
+            >>> s.system_attrs
+            {'max_resource': 27}
+        """
+        self._storage.set_study_system_attr(self._study_id, key, value)
 
     def set_user_attr(self, key: str, value: Any) -> None:
         """Store a JSON-serialisable value with the study.
@@ -189,6 +238,12 @@ class Study:
         return self._events.subscribe(callback)
 
     # -- trials ----------------------------------------------------------------------------------
+    def _own_snapshot(self) -> tuple[list[FrozenTrial], int]:
+        """The own trials and the store cursor they were read at, taken together."""
+        with self._cache_lock:
+            trials = self._sync()
+            return [t for t in trials if t is not None], self._cursor
+
     def _sync(self) -> list[FrozenTrial]:
         # Incremental read: only trials changed since the last look are fetched.
         with self._cache_lock:
@@ -344,8 +399,8 @@ class Study:
         if not ranges:
             raise ValueError("narrow() needs at least one parameter, for example lr=(1e-4, 1e-2)")
         declared = self.declared_distributions()
-        current = self._refresh_revisions()[-1]
-        constraints = dict(current.constraints)
+        changes: dict[str, Distribution | None] = {}
+        constraint: Distribution | None
         for name, spec in ranges.items():
             if name not in declared:
                 known = ", ".join(sorted(declared)) or "none yet"
@@ -359,12 +414,29 @@ class Study:
                 and constraint.low == declared[name].low  # type: ignore[union-attr]
                 and constraint.high == declared[name].high  # type: ignore[union-attr]
             ):
-                constraints.pop(name, None)  # widened back to the declared range
+                changes[name] = None  # widened back to the declared range
             else:
-                constraints[name] = constraint
-        revision = self._storage.add_space_revision(self._study_id, constraints)
+                changes[name] = constraint
+        # Compare-and-swap: the new revision is the latest one plus these changes, written only
+        # if no other narrowing (another process, the panel's Apply) landed in between; if one
+        # did, its changes are read and these are applied on top of them.
+        while True:
+            current = self._refresh_revisions()[-1]
+            constraints = dict(current.constraints)
+            for name, constraint in changes.items():
+                if constraint is None:
+                    constraints.pop(name, None)
+                else:
+                    constraints[name] = constraint
+            try:
+                revision = self._storage.add_space_revision(
+                    self._study_id, constraints, based_on=current.number
+                )
+            except RevisionConflictError:
+                continue
+            break
         self._revisions = None
-        self._inherited_key = None
+        self._inherited_cache = None
         for t in self.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
             fixed = t.system_attrs.get("fixed_params") or {}
             if not revision.admits(fixed):
@@ -428,13 +500,16 @@ class Study:
         parent = self.parent
         if parent is None:
             return []
+        with self._cache_lock:
+            self._sync()
+            declared = dict(self._own_declared)
+        # The ancestors are read after this study, so a snapshot's cursor is never ahead of them.
         lineage_key, candidates = parent._lineage_trials()
         revision = self._revision(len(self.search_space_history) - 1)
-        self._sync()
-        declared = self._own_declared
         key = (lineage_key, revision.number, tuple(declared.items()))
-        if self._inherited is not None and self._inherited_key == key:
-            return self._inherited
+        cached = self._inherited_cache
+        if cached is not None and cached[0] == key:
+            return cached[1]
         inherited: list[FrozenTrial] = []
         for t in candidates:
             if not revision.admits(t.params):
@@ -453,8 +528,7 @@ class Study:
                 redeclared[name] = d
             if fits:
                 inherited.append(t if redeclared is None else t.replace(distributions=redeclared))
-        self._inherited = inherited
-        self._inherited_key = key
+        self._inherited_cache = (key, inherited)
         return inherited
 
     def _lineage_trials(self) -> tuple[tuple[Any, ...], list[FrozenTrial]]:
@@ -464,25 +538,44 @@ class Study:
         :meth:`_shared_inherited`), so a narrowing in the middle of a chain hides nothing from
         a grandchild.
         """
-        own = self.get_trials(deepcopy=False, states=_INHERITABLE)
+        with self._cache_lock:
+            own = self.get_trials(deepcopy=False, states=_INHERITABLE)
+            cursor = self._cursor
         parent = self.parent
         parent_key, parent_trials = parent._lineage_trials() if parent is not None else ((), [])
-        key = (self._cursor, len(own), parent_key)
-        if self._lineage_key != key:
-            name = self.study_name
-            self._lineage = [
-                t if t.origin is not None else t.replace(origin=TrialOrigin(name, t.number))
-                for t in own
-            ] + parent_trials
-            self._lineage_key = key
-        return key, self._lineage
+        key = (cursor, len(own), parent_key)
+        cached = self._lineage_cache
+        if cached is not None and cached[0] == key:
+            return key, cached[1]
+        name = self.study_name
+        lineage = [
+            t if t.origin is not None else t.replace(origin=TrialOrigin(name, t.number))
+            for t in own
+        ] + parent_trials
+        self._lineage_cache = (key, lineage)
+        return key, lineage
 
     # -- ask / tell --------------------------------------------------------------------------------
-    def ask(self, *, worker: str | None = None) -> Trial:
+    def ask(
+        self,
+        *,
+        worker: str | None = None,
+        parent: FrozenTrial | int | None = None,
+        fixed_params: Mapping[str, Any] | None = None,
+        system_attrs: Mapping[str, Any] | None = None,
+    ) -> Trial:
         """Start a trial (an enqueued one first) and return it.
 
         ``worker`` labels who evaluates the trial (the timeline plot draws one lane per label);
-        by default, this process and thread.
+        by default, this process and thread. ``parent`` (a trial of this study, or its number)
+        records that the new trial continues that one, for example from its checkpoint; it is
+        kept as ``parent_trial_id`` / ``parent_number``. ``fixed_params`` are the values its
+        ``suggest_*`` calls return (as for an enqueued trial; they must lie in the current
+        revision of the space), and ``system_attrs`` are stored with it (a scheduler's record of
+        why it runs). A trial asked with any of these never takes an enqueued trial's place.
+
+        Trials left RUNNING by processes that died are marked FAIL (stale) here, at most once
+        a second, so that live runs stop counting them as running.
 
         Example:
             >>> import hpo_lab
@@ -492,14 +585,38 @@ class Study:
             >>> s.trials[0].state.value
             'COMPLETE'
         """
+        parent_id = None if parent is None else self._trial_of(parent).trial_id
+        self._check_stale()
         # Re-read the revisions: another Study object or process may have narrowed the space.
-        revision = self._refresh_revisions()[-1].number
+        current = self._refresh_revisions()[-1]
+        revision = current.number
+        if fixed_params:
+            if not isinstance(fixed_params, Mapping):
+                raise TypeError(f"fixed_params must be a dict, but got {fixed_params!r}")
+            outside = [n for n in fixed_params if not current.admits({n: fixed_params[n]})]
+            if outside:
+                name = outside[0]
+                raise ValueError(
+                    f"fixed {name}={fixed_params[name]!r} lies outside revision {revision} of "
+                    f"the search space, which restricts {name!r} to "
+                    f"{_describe(current.constraints[name])}"
+                )
         if worker is None:
             worker = _worker_label()
-        frozen = self._storage.pop_waiting_trial(self._study_id, worker=worker, revision=revision)
+        frozen = None
+        plain = parent_id is None and not fixed_params and not system_attrs
+        if plain:
+            frozen = self._storage.pop_waiting_trial(
+                self._study_id, worker=worker, revision=revision
+            )
         if frozen is None:
             frozen = self._storage.create_new_trial(
-                self._study_id, revision=revision, worker=worker
+                self._study_id,
+                revision=revision,
+                worker=worker,
+                parent_trial_id=parent_id,
+                params=dict(fixed_params or {}),
+                system_attrs=system_attrs,
             )
         view = self._view
         sampler = self.sampler
@@ -528,6 +645,29 @@ class Study:
         if self._events:
             self._events.emit(Event(TRIAL_CREATED, self.study_name, frozen))
         return trial
+
+    def _check_stale(self) -> None:
+        now = time.monotonic()
+        if now < self._next_stale_check:
+            return
+        self._next_stale_check = now + _STALE_CHECK_INTERVAL
+        self._storage.fail_stale_trials(self._study_id)
+
+    def _trial_of(self, trial: FrozenTrial | int) -> FrozenTrial:
+        if isinstance(trial, FrozenTrial):
+            number = trial.number
+        elif isinstance(trial, bool) or not isinstance(trial, numbers.Integral):
+            raise TypeError(f"expected a trial or a trial number, but got {trial!r}")
+        else:
+            number = int(trial)
+        trials = self.get_trials(deepcopy=False)
+        if 0 <= number < len(trials) and trials[number].number == number:
+            found = trials[number]
+        else:
+            found = next((t for t in trials if t.number == number), None)  # type: ignore[assignment]
+        if found is None or (isinstance(trial, FrozenTrial) and found.trial_id != trial.trial_id):
+            raise ValueError(f"study {self.study_name!r} has no trial number {number}")
+        return found
 
     def tell(
         self,
@@ -561,13 +701,25 @@ class Study:
         if isinstance(trial, Trial):
             owner = trial.study
             if owner is not self and (
-                owner.study_name != self.study_name or owner._study_id != self._study_id
+                owner.study_name != self.study_name
+                or owner._study_id != self._study_id
+                or not _same_storage(owner._storage, self._storage)
             ):
+                where = (
+                    ""
+                    if _same_storage(owner._storage, self._storage)
+                    else f" in another storage ({owner._storage!r})"
+                )
                 raise ValueError(
-                    f"trial {trial.number} belongs to study {owner.study_name!r}, not to "
-                    f"{self.study_name!r}; tell() it through the study that asked it"
+                    f"trial {trial.number} belongs to study {owner.study_name!r}{where}, not to "
+                    f"{self.study_name!r} ({self._storage!r}); tell() it through the study "
+                    "that asked it"
                 )
             trial_id = trial.trial_id
+        elif isinstance(trial, bool) or not isinstance(trial, numbers.Integral):
+            raise TypeError(
+                f"tell() takes a Trial from ask() or a trial number, but got {trial!r}"
+            )
         else:
             trial_id = self._trial_id_of(int(trial))
         frozen = self._storage.get_trial(trial_id)
@@ -595,6 +747,11 @@ class Study:
         elif not state.is_finished():
             raise ValueError(f"tell() takes a finished state, but got state={state}")
         try:
+            # What the sampler keeps with the trial (an Optuna-style sampler's constraint
+            # values, for example) is stored while the trial is still RUNNING.
+            kept = self.sampler.finished_trial_attrs(self._view, frozen, state, v)
+            for key, attr in kept.items():
+                frozen = self._storage.set_trial_attr(trial_id, key, attr, system=True)
             self.sampler.after_trial(self._view, frozen, state, v)
         except BaseException:
             # The trial's outcome does not depend on the sampler: store it, then let the
@@ -627,6 +784,7 @@ class Study:
             )
         finally:
             self._storage.release_trial(trial_id)
+        self._record_checkpoint_files(trial_id)
         if self._events:
             self._events.emit(Event(TRIAL_FINISHED, self.study_name, done))
         return done
@@ -646,6 +804,196 @@ class Study:
         if self._events:
             self._events.emit(Event(TRIAL_REPORTED, self.study_name, new, step=step))
         return new
+
+    # -- what a trial asks of its study (see hpo_lab.trial.Trial) --------------------------------
+    def _suggest(
+        self,
+        frozen: FrozenTrial,
+        name: str,
+        declared: Distribution,
+        fixed: Mapping[str, Any],
+        relative_params: Mapping[str, Any],
+        relative_space: Mapping[str, Distribution],
+    ) -> FrozenTrial:
+        """Resolve parameter ``name`` of a RUNNING trial and store it; return the new record.
+
+        The value is the enqueued one, the sampler's joint proposal, or the sampler's
+        ``sample_independent``, inside the *effective* distribution (the declared one narrowed
+        by the trial's revision).
+        """
+        if name in frozen.params:  # asked again (a proxy that lost its mirror): same answer
+            check_compatible(name, frozen.distributions[name], declared)
+            return frozen
+        effective = self._revision(frozen.revision).effective(name, declared)
+        if name in fixed:
+            value = fixed[name]
+            if not declared.contains(value):
+                raise ValueError(
+                    f"the enqueued value {name}={value!r} lies outside {declared!r}"
+                )
+        elif name in relative_params and relative_space.get(name) == declared:
+            value = relative_params[name]
+        else:
+            value = self.sampler.sample_independent(self._view, frozen, name, effective)
+        if not (effective.contains(value) or (name in fixed and declared.contains(value))):
+            raise RuntimeError(
+                f"{type(self.sampler).__name__} proposed {name}={value!r}, outside {effective!r}"
+            )
+        value = declared.to_external(declared.to_internal(value))
+        return self._storage.set_trial_param(frozen.trial_id, name, value, declared)
+
+    def _should_prune(self, frozen: FrozenTrial) -> tuple[bool, FrozenTrial]:
+        """Ask the pruner about a RUNNING trial on a pinned view; store its decision.
+
+        Returns the answer and the trial's new record (with the decision appended).
+        """
+        if frozen.last_step is None:
+            return False, frozen
+        snapshot = self._view.snapshot()
+        # The trial as the snapshot has it: the pruner decides on exactly what a replay at
+        # this cursor rebuilds (the caller's copy may be ahead of the read by a report).
+        own = snapshot.get_trials(include_inherited=False)
+        n = frozen.number  # own trials are numbered 0, 1, ...: look there first
+        if 0 <= n < len(own) and own[n].trial_id == frozen.trial_id:
+            current = own[n]
+        else:
+            current = next((t for t in own if t.trial_id == frozen.trial_id), frozen)
+        decision = self.pruner.decide(snapshot, current)
+        if decision is None:
+            return False, frozen
+        if not isinstance(decision, PruneDecision):
+            raise TypeError(
+                f"{type(self.pruner).__name__}.decide() must return a PruneDecision or None, "
+                f"but returned {decision!r}"
+            )
+        last = current.decisions[-1] if current.decisions else None
+        if last is not None and last.same_as(decision):
+            # Asked again with nothing new to go on: the same decision, recorded once.
+            return decision.prune, frozen
+        recorded = decision.replace(cursor=snapshot.cursor)
+        stored = self._storage.add_decision(frozen.trial_id, recorded)
+        # What the pruner keeps with the study ("auto" resources resolved once, relaxed rungs):
+        # written when it changes, read back by every process and resume (BasePruner.study_attrs).
+        keep = self.pruner.study_attrs(snapshot)
+        if keep:
+            kept = snapshot.system_attrs
+            for key, value in keep.items():
+                if kept.get(key) != value:
+                    self.set_system_attr(key, value)
+        return recorded.prune, stored
+
+    def _set_trial_attr(
+        self, frozen: FrozenTrial, key: str, value: Any, system: bool
+    ) -> FrozenTrial:
+        return self._storage.set_trial_attr(frozen.trial_id, key, value, system=system)
+
+    # -- checkpoints (see hpo_lab.trial.Checkpoint) -----------------------------------------------
+    def _checkpoint_dir(self, trial_id: int) -> str:
+        return os.path.join(self._storage.artifact_dir(self._study_id), "checkpoints",
+                            f"trial-{trial_id}")
+
+    def _checkpoint_dirs(self, frozen: FrozenTrial) -> dict[str, str | None]:
+        self._checkpointed.add(frozen.trial_id)
+        parent = frozen.parent_trial_id
+        return {
+            "own": self._checkpoint_dir(frozen.trial_id),
+            "parent": None if parent is None else self._checkpoint_dir(parent),
+            "root": self._storage.artifact_dir(self._study_id),
+        }
+
+    def _checkpoint_put(self, frozen: FrozenTrial, data: bytes) -> None:
+        write_atomically(self._checkpoint_dir(frozen.trial_id), CHECKPOINT_FILE, data)
+        self._checkpoint_saved(frozen, len(data))
+
+    def _checkpoint_get(self, frozen: FrozenTrial, which: str) -> bytes | None:
+        trial_id = frozen.trial_id if which == "own" else frozen.parent_trial_id
+        if trial_id is None:
+            return None
+        path = os.path.join(self._checkpoint_dir(trial_id), CHECKPOINT_FILE)
+        try:
+            with open(path, "rb") as f:
+                return f.read()
+        except FileNotFoundError:
+            return None
+
+    def _checkpoint_saved(self, frozen: FrozenTrial, size: int) -> None:
+        # One record per trial's pickled checkpoint: a second save replaces the first.
+        relpath = os.path.join("checkpoints", f"trial-{frozen.trial_id}", CHECKPOINT_FILE)
+        for old in self._storage.get_artifacts(self._study_id, frozen.trial_id):
+            if old.name == "checkpoint":
+                self._storage.forget_artifact(old.artifact_id)
+        self._storage.add_artifact(self._study_id, frozen.trial_id, "checkpoint", relpath, size)
+        # Schedulers read from the view which trials have a checkpoint to continue from.
+        self._storage.set_trial_attr(frozen.trial_id, "checkpoint", int(size), system=True)
+
+    def _record_checkpoint_files(self, trial_id: int) -> None:
+        """Record files a finished trial wrote to ``checkpoint.path`` itself."""
+        if trial_id not in self._checkpointed:
+            return
+        self._checkpointed.discard(trial_id)
+        folder = self._checkpoint_dir(trial_id)
+        size = 0
+        for root, _, files in os.walk(folder):
+            size += sum(
+                os.path.getsize(os.path.join(root, f))
+                for f in files
+                if not (root == folder and f == CHECKPOINT_FILE) and not f.startswith(".partial-")
+            )
+        if size == 0:
+            return
+        relpath = os.path.join("checkpoints", f"trial-{trial_id}")
+        self._storage.add_artifact(self._study_id, trial_id, "checkpoint files", relpath, size)
+        previous = self._storage.get_trial(trial_id).system_attrs.get("checkpoint") or 0
+        self._storage.set_trial_attr(
+            trial_id, "checkpoint", int(previous) + size, system=True
+        )
+
+    def _remove_checkpoints(self, numbers: Iterable[int]) -> int:
+        """Delete the checkpoints of trials ``numbers``; return the bytes freed."""
+        freed = 0
+        for number in numbers:
+            trial = self._trial_of(number)
+            for info in self._storage.get_artifacts(self._study_id, trial.trial_id):
+                if info.name in ("checkpoint", "checkpoint files"):
+                    self._storage.remove_artifact(info.artifact_id)
+                    freed += info.size
+            shutil.rmtree(self._checkpoint_dir(trial.trial_id), ignore_errors=True)
+            self._storage.set_trial_attr(trial.trial_id, "checkpoint", 0, system=True)
+        return freed
+
+    # -- finished trials from elsewhere ------------------------------------------------------------
+    def add_trial(self, trial: FrozenTrial) -> FrozenTrial:
+        """Add a finished trial evaluated elsewhere (see :func:`hpo_lab.trial.create_trial`).
+
+        Its state, value, parameters, distributions, intermediate values, attributes, times
+        and fail reason are kept; it gets the next number. The sampler sees it like any other
+        finished trial.
+
+        Example:
+            >>> import hpo_lab
+            >>> from hpo_lab.distributions import FloatDistribution
+            >>> s = hpo_lab.create_study()
+            >>> added = s.add_trial(hpo_lab.create_trial(
+            ...     value=0.2, params={"x": 0.4}, distributions={"x": FloatDistribution(0, 1)}))
+            >>> added.number, s.best_params
+            (0, {'x': 0.4})
+        """
+        added = self._storage.add_trial(self._study_id, trial)
+        if self._events:
+            self._events.emit(Event(TRIAL_FINISHED, self.study_name, added))
+        return added.copy()
+
+    def add_trials(self, trials: Iterable[FrozenTrial]) -> list[FrozenTrial]:
+        """:meth:`add_trial` for each of ``trials``, in order.
+
+        Example:
+            >>> import hpo_lab
+            >>> a, b = hpo_lab.create_study(), hpo_lab.create_study()
+            >>> a.optimize(lambda t: t.suggest_int("k", 0, 9), n_trials=3)
+            >>> [t.number for t in b.add_trials(a.trials)]
+            [0, 1, 2]
+        """
+        return [self.add_trial(t) for t in trials]
 
     def enqueue_trial(
         self,
@@ -712,6 +1060,8 @@ class Study:
         callbacks: Sequence[Callable[[Study, FrozenTrial], None]] | None = None,
         gc_after_trial: bool = False,
         show_progress_bar: bool = False,
+        *,
+        scheduler: Any = None,
     ) -> None:
         """Run trials in this thread until ``n_trials`` are done, ``timeout`` seconds pass,
         :meth:`stop` is called, or the sampler is exhausted.
@@ -729,36 +1079,43 @@ class Study:
             >>> len(s.trials)
             2
         """
-        if n_trials is not None and (
-            isinstance(n_trials, bool) or not isinstance(n_trials, numbers.Integral) or n_trials < 0
-        ):
-            raise ValueError(f"n_trials must be a non-negative int or None, but got {n_trials!r}")
-        if timeout is not None and not timeout > 0:
-            raise ValueError(f"timeout must be > 0 seconds or None, but got {timeout!r}")
+        n_trials = _validation.check_n_trials(n_trials)
+        timeout = _validation.check_seconds("timeout", timeout)
+        n_jobs = _validation.check_n_jobs(n_jobs)
+        catch_types = _validation.check_catch(catch)
+        callbacks = _validation.check_callbacks(callbacks)
+        if not callable(objective):
+            raise TypeError(f"objective must be callable, but got {objective!r}")
+        if show_progress_bar:  # the same loop, with a progress line as one more callback
+            from hpo_lab.progress import optimize_with_progress
+
+            optimize_with_progress(
+                self, objective, n_trials=n_trials, timeout=timeout, n_jobs=n_jobs,
+                catch=catch_types, callbacks=callbacks, gc_after_trial=gc_after_trial,
+                scheduler=scheduler,
+            )
+            return
         live = self.run
         if live is not None:  # the same error whatever n_jobs, as start_run gives
             raise RuntimeError(
                 f"study {self.study_name!r} already has a live run ({live.status.value}); "
                 "stop it (run.stop()) or wait for it (run.wait()) before starting another"
             )
-        if n_jobs != 1:
-            # Several trials at once: the same runner loop as study.start(), waited for here.
-            from hpo_lab.execution import run_sync
-
-            run_sync(
+        if n_jobs != 1 or scheduler is not None:
+            # Several trials at once, or a scheduler deciding what runs: the same runner loop as
+            # study.start(), waited for here.
+            get_launcher().run_sync(
                 self,
                 objective,
                 n_trials=n_trials,
                 timeout=timeout,
                 n_jobs=n_jobs,
-                catch=catch,
+                catch=catch_types,
                 callbacks=callbacks,
                 gc_after_trial=gc_after_trial,
+                **({"scheduler": scheduler} if scheduler is not None else {}),
             )
             return
-        if not callable(objective):
-            raise TypeError(f"objective must be callable, but got {objective!r}")
-        catch_types = _as_exception_tuple(catch)
         self._stop_flag = False
         deadline = None if timeout is None else time.monotonic() + timeout
         done = 0
@@ -774,7 +1131,7 @@ class Study:
                 break
             frozen = self.run_trial(objective, catch_types)
             done += 1
-            for callback in callbacks or ():
+            for callback in callbacks:
                 callback(self, frozen)
             if gc_after_trial:
                 gc.collect()
@@ -880,21 +1237,25 @@ class Study:
         return trials_to_dataframe(trials, inherited, attrs)
 
     # -- background runs ---------------------------------------------------------------------------
-    def start(self, objective: ObjectiveFuncType, **kwargs: Any) -> Any:
+    def start(self, objective: ObjectiveFuncType, **kwargs: Any) -> RunHandle:
         """Start a background run and return its ``Run`` handle at once.
 
         See :func:`hpo_lab.execution.start_run` for the arguments (``n_trials``, ``timeout``,
         ``n_jobs``, ``executor``, ``catch``, ...).
-        """
-        from hpo_lab.execution import start_run
 
-        return start_run(self, objective, **kwargs)
+        Example:
+            >>> import hpo_lab
+            >>> run = hpo_lab.create_study().start(lambda t: t.suggest_int("k", 0, 3), n_trials=2)
+            >>> run.wait(60), run.progress.finished
+            (True, 2)
+        """
+        return get_launcher().start(self, objective, **kwargs)
 
     @property
-    def run(self) -> Any:
+    def run(self) -> RunHandle | None:
         """The live background ``Run`` of this study object, or ``None``."""
         run = self._run
-        if run is not None and getattr(run, "is_live", lambda: False)():
+        if run is not None and run.is_live():
             return run
         return None
 
@@ -918,18 +1279,6 @@ def _describe(d: Distribution) -> str:
     if isinstance(d, CategoricalDistribution):
         return f"the choices {list(d.choices)!r}"
     return f"[{d.low}, {d.high}]"
-
-
-def _as_exception_tuple(
-    catch: Iterable[type[BaseException]] | type[BaseException],
-) -> tuple[type[BaseException], ...]:
-    if isinstance(catch, type):
-        catch = (catch,)
-    out = tuple(catch)
-    for c in out:
-        if not (isinstance(c, type) and issubclass(c, BaseException)):
-            raise TypeError(f"catch must hold exception classes, but got {c!r}")
-    return out
 
 
 def create_study(
@@ -1045,7 +1394,7 @@ def load_study(
         >>> len(hpo_lab.load_study(study_name="demo", storage=path).trials)
         2
     """
-    store = get_storage(storage)
+    store = get_storage(storage, create=False)
     try:
         store.get_study_id(study_name)
     except StudyNotFoundError:

@@ -1,25 +1,28 @@
-"""The narrow, read-only view of a study that samplers and pruners receive."""
+"""A study's own view: the :class:`~hpo_lab.views.StudyView` contract over the live store."""
 
 from __future__ import annotations
 
-from collections.abc import Container
-from typing import TYPE_CHECKING
+from collections.abc import Container, Mapping
+from typing import TYPE_CHECKING, Any
 
 from hpo_lab.search_space._revision import SpaceRevision
 from hpo_lab.trial._frozen import FrozenTrial
 from hpo_lab.trial._state import TrialState
+from hpo_lab.views._protocol import StudyView
+from hpo_lab.views._trials import TrialsView
 
 if TYPE_CHECKING:
     from hpo_lab.study._study import Study
 
-__all__ = ["StudyView"]
+__all__ = ["LiveStudyView", "StudyView"]
 
 
-class StudyView:
+class LiveStudyView:
     """What a sampler or pruner may read of a study; it cannot change anything.
 
-    For speed the trials it returns are the study's shared records, not copies: a sampler or
-    pruner must treat them, and the dictionaries they hold, as read-only.
+    Each call reads the store's latest state (incrementally). For speed the trials it returns
+    are the study's shared records, not copies: a sampler or pruner must treat them, and the
+    dictionaries they hold, as read-only. :meth:`snapshot` pins the view at one cursor.
 
     Example:
         >>> import hpo_lab
@@ -42,6 +45,16 @@ class StudyView:
     def direction(self) -> str:
         """``"minimize"`` or ``"maximize"``."""
         return self.__study.direction
+
+    @property
+    def cursor(self) -> int:
+        """The store cursor of the study's trials as last read."""
+        return self.__study._cursor
+
+    @property
+    def system_attrs(self) -> Mapping[str, Any]:
+        """Study-level values the library keeps (read from the store)."""
+        return self.__study.system_attrs
 
     def get_trials(
         self,
@@ -70,9 +83,40 @@ class StudyView:
 
     def revision(self, number: int) -> SpaceRevision:
         """One revision by number."""
-        return self.__study.search_space_history[number]
+        return self.__study._revision(number)
 
     @property
     def current_revision(self) -> SpaceRevision:
         """The revision new trials are asked under."""
         return self.__study.search_space_history[-1]
+
+    def snapshot(self) -> TrialsView:
+        """The study as it is now, pinned: own trials read at one store cursor, and inherited
+        trials that had finished by then.
+
+        Example:
+            >>> import hpo_lab
+            >>> study = hpo_lab.create_study()
+            >>> study.optimize(lambda t: t.suggest_int("k", 0, 3), n_trials=2)
+            >>> snap = study.view.snapshot()
+            >>> study.optimize(lambda t: t.suggest_int("k", 0, 3), n_trials=1)
+            >>> len(snap.get_trials()), len(study.view.get_trials())
+            (2, 3)
+        """
+        study = self.__study
+        own, cursor = study._own_snapshot()
+        # Read after the own trials, so every ancestor is at least as recent as the cursor;
+        # trials finished after it are left out, as they would be in a replay at that cursor.
+        inherited = [
+            t for t in study._shared_inherited() if (t.finished_cursor or 0) <= cursor
+        ]
+        return TrialsView(
+            study.study_name,
+            study.direction,
+            own,
+            inherited,
+            study.search_space_history,
+            cursor,
+            study.system_attrs,
+            _sorted=True,
+        )

@@ -30,10 +30,13 @@ from hpo_lab.distributions import (
 )
 from hpo_lab.exceptions import TrialPruned
 from hpo_lab.pruners._base import BasePruner
+from hpo_lab.pruners._nop import NopPruner
 from hpo_lab.study._study import Study
+from hpo_lab.trial._decision import PruneDecision
 from hpo_lab.trial._frozen import FrozenTrial
 from hpo_lab.trial._state import TrialState
 from hpo_lab.trial._trial import Trial
+from hpo_lab.views import trial_as_of, view_as_of
 
 __all__ = [
     "DECISIONS_ATTR",
@@ -41,6 +44,7 @@ __all__ = [
     "PrunerFactory",
     "learning_curve_objective",
     "replay_decisions",
+    "replay_recorded_decisions",
     "run_learning_curves",
 ]
 
@@ -109,6 +113,8 @@ def run_learning_curves(
     n_trials: int = 24,
     seed: int = 0,
     study: Study | None = None,
+    n_jobs: int = 1,
+    executor: Any = "thread",
 ) -> Study:
     """Run :func:`learning_curve_objective` in a new (or the given) study and return it.
 
@@ -134,7 +140,13 @@ def run_learning_curves(
             return base(trial)
         return -_negated(base)(trial)
 
-    study.optimize(objective, n_trials=n_trials)
+    if n_jobs == 1 and executor == "thread":
+        study.optimize(objective, n_trials=n_trials)
+    else:
+        run = study.start(objective, n_trials=n_trials, n_jobs=n_jobs, executor=executor)
+        run.wait()
+        if run.exception is not None:
+            raise run.exception
     return study
 
 
@@ -213,10 +225,12 @@ def replay_decisions(
         chain.append(p)
         p = p.parent
     parent_copy: Study | None = None
-    for i, ancestor in enumerate(reversed(chain)):
-        parent_copy = _copy_study(ancestor, f"ancestor-{i}", storage, parent_copy)
+    # The copies keep the studies' names: a pruner may draw from them (Hyperband's brackets
+    # are a function of the study name and the trial number).
+    for ancestor in reversed(chain):
+        parent_copy = _copy_study(ancestor, ancestor.study_name, storage, parent_copy)
     replay = hpo_lab.create_study(
-        study_name="replay", storage=storage, direction=study.direction,
+        study_name=study.study_name, storage=storage, direction=study.direction,
         warm_start_from=parent_copy,
     )
     out: list[tuple[int, int, bool, bool]] = []
@@ -237,11 +251,90 @@ def replay_decisions(
     return out
 
 
+def replay_recorded_decisions(
+    study: Study, pruner_factory: PrunerFactory
+) -> list[tuple[int, PruneDecision, PruneDecision | None]]:
+    """Replay every decision stored with ``study``'s trials from the records alone.
+
+    For each decision (``FrozenTrial.decisions``), the study is rebuilt as it stood at the
+    decision's cursor (:func:`hpo_lab.views.view_as_of`) and a fresh pruner decides again.
+    Returns ``(trial number, recorded, replayed)`` triples; they agree when the pruner depends
+    only on what it was shown, whatever the order trials ran in, on whatever executor, and
+    across a restart from the store.
+
+    Example:
+        >>> from hpo_lab.pruners import MedianPruner
+        >>> study = run_learning_curves(MedianPruner(n_startup_trials=2), n_trials=6)
+        >>> triples = replay_recorded_decisions(study, lambda: MedianPruner(n_startup_trials=2))
+        >>> len(triples) > 0 and all(again is not None and again.same_as(live)
+        ...                           for _, live, again in triples)
+        True
+    """
+    out: list[tuple[int, PruneDecision, PruneDecision | None]] = []
+    final = study.view.snapshot()
+    for t in final.get_trials(include_inherited=False):
+        for recorded in t.decisions:
+            assert recorded.cursor is not None, f"trial {t.number}: a decision without a cursor"
+            then = trial_as_of(t, recorded.cursor)
+            assert then is not None, f"trial {t.number} did not exist at its own decision"
+            again = pruner_factory().decide(view_as_of(final, recorded.cursor), then)
+            out.append((t.number, recorded, again))
+    return out
+
+
+def _mismatches(
+    triples: list[tuple[int, PruneDecision, PruneDecision | None]],
+) -> list[tuple[int, str, str]]:
+    return [
+        (n, str(live), str(again))
+        for n, live, again in triples
+        if again is None or not again.same_as(live)
+    ]
+
+
+def _fixed_params(number: int) -> dict[str, Any]:
+    rng = np.random.default_rng(1000 + number)
+    return {
+        "rate": float(np.exp(rng.uniform(np.log(0.05), 0.0))),
+        "floor": float(rng.uniform(0.0, 2.0)),
+        "kind": "every" if rng.random() < 0.7 else "sparse",
+    }
+
+
+def _run_fixed_trials(study: Study, numbers: range) -> None:
+    # Trials whose parameters depend only on their number, whatever sampler or restart.
+    objective = learning_curve_objective()
+    for number in numbers:
+        study.enqueue_trial(_fixed_params(number))
+        study.optimize(objective, n_trials=1)
+
+
+def _decision_log(study: Study) -> list[tuple[int, str, list[dict[str, Any]]]]:
+    out = []
+    for t in study.trials:
+        decisions = [{k: v for k, v in d.to_dict().items() if k != "cursor"} for d in t.decisions]
+        out.append((t.number, t.state.value, decisions))
+    return out
+
+
+def _same_resolved(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    # Resolved resources record the store cursor of their evidence, which differs between
+    # stores; their values must not.
+    keys = {k for k in (*a, *b) if k.startswith("pruner:")}
+    return all(
+        isinstance(a.get(k), dict) and isinstance(b.get(k), dict)
+        and a[k].get("value") == b[k].get("value")
+        and a[k].get("relaxed") == b[k].get("relaxed")
+        for k in keys
+    )
+
+
 def _study_with_history(
     pruner: BasePruner, direction: str = "minimize", n_complete: int = 6
 ) -> Study:
     # Finished trials with simple straight-line curves, plus one PRUNED and one FAIL trial.
-    study = hpo_lab.create_study(direction=direction, pruner=pruner)
+    # A fixed name, so that studies built to be compared draw the same Hyperband brackets.
+    study = hpo_lab.create_study(study_name="history", direction=direction, pruner=pruner)
     for i in range(n_complete):
         trial = study.ask()
         for step in range(5):
@@ -271,6 +364,40 @@ class PrunerContractTests:
         mismatches = [r for r in replayed if r[2] != r[3]]
         assert not mismatches, f"(trial, step, live, replayed): {mismatches}"
 
+    @pytest.mark.parametrize("n_jobs", [1, 3])
+    def test_recorded_decisions_replay_from_the_records(
+        self, pruner_factory: PrunerFactory, n_jobs: int
+    ) -> None:
+        # With three trials at once, what a pruner saw depends on timing: only the records
+        # (each decision's cursor, each report's cursor) can tell it afterwards.
+        study = run_learning_curves(pruner_factory(), n_trials=30, n_jobs=n_jobs)
+        triples = replay_recorded_decisions(study, pruner_factory)
+        assert triples or isinstance(study.pruner, NopPruner)
+        assert _mismatches(triples) == []
+        for number, live, _ in triples:
+            assert live.step in study.trials[number].intermediate_values
+
+    def test_recorded_decisions_replay_after_reloading_the_store(
+        self, pruner_factory: PrunerFactory, tmp_path: Any
+    ) -> None:
+        path = str(tmp_path / "prune.db")
+        first = hpo_lab.create_study(study_name="s", storage=path, pruner=pruner_factory())
+        run_learning_curves(pruner_factory(), n_trials=12, study=first)
+        from hpo_lab.storages import SQLiteStorage
+
+        # A second store object on the file, as a resumed process would open it.
+        store = SQLiteStorage(path)
+        try:
+            resumed = hpo_lab.load_study(study_name="s", storage=store, pruner=pruner_factory())
+            run_learning_curves(pruner_factory(), n_trials=12, study=resumed)
+            triples = replay_recorded_decisions(resumed, pruner_factory)
+            if not isinstance(resumed.pruner, NopPruner):  # the one pruner that never decides
+                assert {n for n, _, _ in triples} & set(range(12))
+                assert {n for n, _, _ in triples} & set(range(12, 24))
+            assert _mismatches(triples) == []
+        finally:
+            store.close()
+
     def test_live_decisions_replay_with_inherited_trials(
         self, pruner_factory: PrunerFactory
     ) -> None:
@@ -286,6 +413,7 @@ class PrunerContractTests:
         replayed = replay_decisions(child, pruner_factory)
         assert replayed
         assert [r for r in replayed if r[2] != r[3]] == []
+        assert _mismatches(replay_recorded_decisions(child, pruner_factory)) == []
 
     def test_decision_is_a_bool(self, pruner_factory: PrunerFactory) -> None:
         study = _study_with_history(pruner_factory())
@@ -307,34 +435,79 @@ class PrunerContractTests:
         trial.report(0.0, 0)
         assert trial.should_prune() is False
 
-    def test_asking_again_gives_the_same_answer_and_writes_nothing(
+    def test_asking_again_gives_the_same_answer_and_records_it_once(
         self, pruner_factory: PrunerFactory
     ) -> None:
         study = _study_with_history(pruner_factory())
         trial = study.ask()
         trial.report(3.5, 0)
         trial.report(3.4, 1)
+        first = trial.should_prune()
         before = study.get_trials()
         answers = {trial.should_prune() for _ in range(5)}
-        assert len(answers) == 1
-        assert study.get_trials() == before
+        assert answers == {first}
+        assert study.get_trials() == before  # nothing new to go on: nothing written
+        recorded = [d for d in study.get_trials()[-1].decisions if d.step == 1]
+        assert len(recorded) <= 1
+        if recorded:
+            assert recorded[0].prune is first
 
     def test_unfinished_trials_do_not_change_the_decision(
         self, pruner_factory: PrunerFactory
     ) -> None:
+        # Pruners that compare with COMPLETE trials ignore RUNNING ones. Those that compare
+        # with every value recorded so far (asynchronous successive halving) must still ignore
+        # what a RUNNING trial reports after the decided trial's own report.
         for value in (-5.0, 2.5, 50.0):
             answers = []
             for crowded in (False, True):
                 study = _study_with_history(pruner_factory())
-                if crowded:
-                    other = study.ask()  # RUNNING, reports better and worse than everything
+                compares_running = study.pruner.compares_running_trials
+                # Asked after the decided trial where it may report only after it, so that the
+                # decided trial's number (a Hyperband bracket is drawn from it) stays the same.
+                other = study.ask() if crowded and not compares_running else None
+                if other is not None:
+                    # RUNNING, reports better and worse than everything before the trial does
                     for step in range(5):
                         other.report(-1000.0 if step % 2 else 1000.0, step)
                 trial = study.ask()
+                if crowded and compares_running:
+                    other = study.ask()
+                answer = False
                 for step in range(3):
                     trial.report(value, step)
-                answers.append(trial.should_prune())
+                    answer = trial.should_prune()
+                    if other is not None and compares_running:
+                        # ... or only after each of the decided trial's reports
+                        other.report(-1000.0 if step % 2 else 1000.0, step)
+                answers.append(answer)
             assert answers[0] == answers[1], value
+
+    def test_resuming_from_the_store_decides_as_an_uninterrupted_run(
+        self, pruner_factory: PrunerFactory, tmp_path: Any
+    ) -> None:
+        # The same trials (parameters fixed per trial number) in one uninterrupted study, and
+        # in a SQLite study abandoned after 12 trials and loaded again by a new store object
+        # with a fresh pruner: every decision must be the same.
+        from hpo_lab.storages import SQLiteStorage
+
+        uninterrupted = hpo_lab.create_study(study_name="s", pruner=pruner_factory())
+        _run_fixed_trials(uninterrupted, range(24))
+        path = str(tmp_path / "resume.db")
+        first = SQLiteStorage(path)
+        _run_fixed_trials(
+            hpo_lab.create_study(study_name="s", storage=first, pruner=pruner_factory()),
+            range(12),
+        )
+        second = SQLiteStorage(path)  # the first is left open, as a killed process leaves it
+        try:
+            resumed = hpo_lab.load_study(study_name="s", storage=second, pruner=pruner_factory())
+            _run_fixed_trials(resumed, range(12, 24))
+            assert _decision_log(resumed) == _decision_log(uninterrupted)
+            assert _same_resolved(resumed.system_attrs, uninterrupted.system_attrs)
+        finally:
+            second.close()
+            first.close()
 
     def test_concurrent_calls_agree(self, pruner_factory: PrunerFactory) -> None:
         study = _study_with_history(pruner_factory())

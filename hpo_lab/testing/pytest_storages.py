@@ -31,9 +31,12 @@ from hpo_lab.distributions import (
 from hpo_lab.storages._base import (
     BaseStorage,
     DuplicatedStudyError,
+    RevisionConflictError,
     StudyNotFoundError,
     TrialFinishedError,
 )
+from hpo_lab.trial._create import create_trial
+from hpo_lab.trial._decision import PruneDecision
 from hpo_lab.trial._frozen import FrozenTrial
 from hpo_lab.trial._state import FailReason, TrialState
 
@@ -553,3 +556,130 @@ class StorageContract:
         done = storage.finish_trial(t.trial_id, TrialState.COMPLETE, 1.0)
         storage.release_trial(t.trial_id)
         assert storage.get_trial(t.trial_id) == done
+
+    # -- the seams: added trials, decisions, links, cursors, revisions, artifacts ---------------
+    def test_add_trial_keeps_everything(self, storage: BaseStorage, study_id: int) -> None:
+        start = datetime.datetime(2026, 1, 2, 3, 4, 5)
+        end = datetime.datetime(2026, 1, 2, 3, 9, 0)
+        source = create_trial(
+            value=0.25,
+            params={"x": 0.5, "k": 3, "c": None},
+            distributions={"x": _X, "k": _K, "c": _C},
+            user_attrs={"note": [1, "a"]},
+            system_attrs={"origin": "optuna"},
+            intermediate_values={0: 1.0, 3: 0.5},
+            datetime_start=start,
+            datetime_complete=end,
+        )
+        storage.create_new_trial(study_id)  # the added trial takes the next number
+        added = storage.add_trial(study_id, source)
+        assert added.number == 1 and added.trial_id >= 0
+        again = storage.get_trial(added.trial_id)
+        assert again == added
+        for t in (added, again):
+            assert (t.state, t.value, t.params) == (source.state, 0.25, source.params)
+            assert t.distributions == source.distributions
+            assert t.user_attrs == {"note": [1, "a"]} and t.system_attrs == {"origin": "optuna"}
+            assert t.intermediate_values == {0: 1.0, 3: 0.5}
+            assert (t.datetime_start, t.datetime_complete) == (start, end)
+        failed = storage.add_trial(
+            study_id, create_trial(state=TrialState.FAIL, fail_reason=FailReason.TIMEOUT)
+        )
+        assert (failed.state, failed.fail_reason) == (TrialState.FAIL, FailReason.TIMEOUT)
+        pruned = storage.add_trial(study_id, create_trial(state=TrialState.PRUNED))
+        assert pruned.state == TrialState.PRUNED and pruned.value is None
+        changed, _ = storage.get_trials_since(study_id, 0)
+        assert [t.number for t in changed] == [0, 1, 2, 3]
+        with pytest.raises(ValueError, match="only finished trials"):
+            storage.add_trial(study_id, FrozenTrial(0, TrialState.RUNNING))
+        with pytest.raises(TypeError, match="FrozenTrial"):
+            storage.add_trial(study_id, {"value": 1.0})  # type: ignore[arg-type]
+        assert len(storage.get_all_trials(study_id)) == 4
+
+    def test_decisions_are_stored_in_order(self, storage: BaseStorage, study_id: int) -> None:
+        t = storage.create_new_trial(study_id)
+        storage.report(t.trial_id, 0, 1.0)
+        first = PruneDecision(False, 0, "median", "1 is within 2", value=1.0, threshold=2.0,
+                              n_compared=3, cursor=5)
+        second = PruneDecision(True, 1, "asha", "NaN is worst", value=float("nan"), rung=1,
+                               resource=1.0, details={"bracket": 0}, cursor=9)
+        storage.add_decision(t.trial_id, first)
+        got = storage.add_decision(t.trial_id, second)
+        for trial in (got, storage.get_trial(t.trial_id)):
+            assert len(trial.decisions) == 2
+            assert trial.decisions[0] == first
+            assert trial.decisions[1].same_as(second) and trial.decisions[1].cursor == 9
+        storage.finish_trial(t.trial_id, TrialState.PRUNED)
+        with pytest.raises(TrialFinishedError):
+            storage.add_decision(t.trial_id, first)
+        assert len(storage.get_trial(t.trial_id).decisions) == 2
+
+    def test_trial_to_trial_link(self, storage: BaseStorage, study_id: int) -> None:
+        parent = storage.create_new_trial(study_id)
+        storage.finish_trial(parent.trial_id, TrialState.COMPLETE, 1.0)
+        child = storage.create_new_trial(study_id, parent_trial_id=parent.trial_id)
+        assert (child.parent_trial_id, child.parent_number) == (parent.trial_id, 0)
+        assert storage.get_trial(child.trial_id).parent_number == 0
+        assert storage.get_trial(parent.trial_id).parent_trial_id is None
+        with pytest.raises(KeyError):
+            storage.create_new_trial(study_id, parent_trial_id=parent.trial_id + 1000)
+
+    def test_event_cursors(self, storage: BaseStorage, study_id: int) -> None:
+        t = storage.create_new_trial(study_id)
+        _, after_create = storage.get_trials_since(study_id, 0)
+        storage.report(t.trial_id, 0, 1.0)
+        _, after_report0 = storage.get_trials_since(study_id, after_create)
+        storage.report(t.trial_id, 2, 0.5)
+        done = storage.finish_trial(t.trial_id, TrialState.COMPLETE, 0.5)
+        _, after_finish = storage.get_trials_since(study_id, 0)
+        assert done.created_cursor == after_create
+        assert done.report_cursors[0] == after_report0
+        assert done.finished_cursor == after_finish
+        assert after_report0 < done.report_cursors[2] < after_finish
+        assert storage.get_trial(t.trial_id).report_cursors == done.report_cursors
+        # Cursors are one counter for the whole store: other studies' writes move it too.
+        other = storage.create_new_study("other-cursors", "minimize")
+        u = storage.create_new_trial(other)
+        assert u.created_cursor > done.finished_cursor
+
+    def test_revision_compare_and_swap(self, storage: BaseStorage, study_id: int) -> None:
+        assert storage.add_space_revision(study_id, {"x": _X}, based_on=0).number == 1
+        with pytest.raises(RevisionConflictError):
+            storage.add_space_revision(study_id, {"x": FloatDistribution(0.1, 0.2)}, based_on=0)
+        assert [r.number for r in storage.get_space_revisions(study_id)] == [0, 1]
+        assert storage.add_space_revision(study_id, {}, based_on=1).number == 2
+
+    def test_artifacts(self, storage: BaseStorage, study_id: int) -> None:
+        import os
+
+        folder = storage.artifact_dir(study_id)
+        assert os.path.isdir(folder)
+        t = storage.create_new_trial(study_id)
+        with open(os.path.join(folder, "a.bin"), "wb") as f:
+            f.write(b"12345")
+        info = storage.add_artifact(study_id, t.trial_id, "weights", "a.bin", 5)
+        assert (info.trial_id, info.trial_number, info.name, info.size) == (
+            t.trial_id, 0, "weights", 5
+        )
+        assert info.path == os.path.join(folder, "a.bin")
+        study_level = storage.add_artifact(study_id, None, "notes", "b.txt", 0)
+        assert [a.name for a in storage.get_artifacts(study_id)] == ["weights", "notes"]
+        assert [a.name for a in storage.get_artifacts(study_id, t.trial_id)] == ["weights"]
+        other = storage.create_new_study("other-artifacts", "minimize")
+        assert storage.get_artifacts(other) == []
+        assert storage.artifact_dir(other) != folder
+        storage.remove_artifact(info.artifact_id)
+        assert not os.path.exists(info.path)
+        storage.remove_artifact(study_level.artifact_id)  # its file never existed: fine
+        assert storage.get_artifacts(study_id) == []
+        with pytest.raises(KeyError):
+            storage.remove_artifact(info.artifact_id)
+
+    def test_study_system_attrs(self, storage: BaseStorage, study_id: int) -> None:
+        storage.set_study_system_attr(study_id, "max_resource", 27)
+        storage.set_study_user_attr(study_id, "max_resource", "user's own")
+        info = storage.get_study_info(study_id)
+        assert info.system_attrs == {"max_resource": 27}
+        assert info.user_attrs == {"max_resource": "user's own"}
+        with pytest.raises(StudyNotFoundError):
+            storage.set_study_system_attr(study_id + 1000, "k", 1)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hpo_lab.distributions import Distribution
+from hpo_lab.trial._decision import PruneDecision
 from hpo_lab.trial._state import FailReason, TrialState
 
 __all__ = ["FrozenTrial", "TrialOrigin"]
@@ -46,6 +47,15 @@ class FrozenTrial:
         fail_message: The error message or traceback of a FAIL trial.
         origin: For an inherited (warm-start) trial, the study and number it came from.
         worker: A label of the thread or process that evaluated it.
+        decisions: The pruner's recorded answers to ``should_prune()`` (see
+            :class:`~hpo_lab.trial.PruneDecision`), oldest first.
+        parent_trial_id, parent_number: The trial this one continues (for example from its
+            checkpoint, as population-based training does), by store id and by number in
+            its study; ``None`` for a trial that starts fresh.
+        created_cursor, report_cursors, finished_cursor: The store's change cursor when the
+            trial was created, when each step was reported (``step -> cursor``) and when it
+            finished. They let :func:`hpo_lab.views.view_as_of` rebuild what a pruner saw at
+            any moment, which is how recorded decisions are replayed.
 
     Example:
         >>> import hpo_lab
@@ -71,6 +81,12 @@ class FrozenTrial:
     fail_message: str | None = None
     origin: TrialOrigin | None = None
     worker: str | None = None
+    decisions: tuple[PruneDecision, ...] = ()
+    parent_trial_id: int | None = None
+    parent_number: int | None = None
+    created_cursor: int = 0
+    report_cursors: dict[int, int] = field(default_factory=dict)
+    finished_cursor: int | None = None
 
     @property
     def duration(self) -> datetime.timedelta | None:
@@ -78,6 +94,17 @@ class FrozenTrial:
         if self.datetime_start is None or self.datetime_complete is None:
             return None
         return self.datetime_complete - self.datetime_start
+
+    @property
+    def values(self) -> list[float] | None:
+        """``[value]`` for a COMPLETE trial, else ``None`` (Optuna's multi-objective spelling;
+        hpo_lab studies have one objective).
+
+        Example:
+            >>> FrozenTrial(number=0, state=TrialState.COMPLETE, value=0.5).values
+            [0.5]
+        """
+        return None if self.value is None else [self.value]
 
     @property
     def last_step(self) -> int | None:
@@ -109,6 +136,7 @@ class FrozenTrial:
         fields["user_attrs"] = dict(self.user_attrs)
         fields["system_attrs"] = dict(self.system_attrs)
         fields["intermediate_values"] = dict(self.intermediate_values)
+        fields["report_cursors"] = dict(self.report_cursors)
         return new
 
     def replace(self, **changes: Any) -> FrozenTrial:

@@ -9,6 +9,7 @@ import sys
 import textwrap
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import exec_objectives as eo
@@ -19,8 +20,17 @@ from hpo_lab.execution import run_sync
 from hpo_lab.trial import FailReason, TrialState
 
 
+@pytest.fixture
+def python_sigint() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt, as in a kernel, even where pytest started with SIGINT
+    ignored (``nohup``, a background job), where Python installs no handler of its own."""
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, old)
+
+
 @pytest.mark.parametrize("executor", ["thread", "process"])
-def test_ctrl_c_in_sync_form_leaves_no_running_trial(executor: str) -> None:
+def test_ctrl_c_in_sync_form_leaves_no_running_trial(executor: str, python_sigint: None) -> None:
     study = hpo_lab.create_study()
     # SIGINT from a timer thread is what "interrupt kernel" does: it lands in the main thread.
     timer = threading.Timer(1.5, os.kill, (os.getpid(), signal.SIGINT))

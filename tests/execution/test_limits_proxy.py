@@ -13,6 +13,7 @@ import pytest
 from hpo_lab.execution._limits import resolve_thread_limit, thread_limit_env
 from hpo_lab.execution._process import SocketServer
 from hpo_lab.execution._proxy import RemoteJob, TrialAbandonedError, TrialProxy
+from hpo_lab.trial import FrozenTrial, TrialState
 
 
 @pytest.mark.parametrize(
@@ -49,7 +50,8 @@ class _Recorder:
 
 
 def _proxy(channel: Any) -> TrialProxy:
-    return TrialProxy(RemoteJob(number=7, trial_id=9, params={}, channel=channel))
+    frozen = FrozenTrial(7, TrialState.RUNNING, trial_id=9)
+    return TrialProxy(RemoteJob.for_trial(frozen, channel))
 
 
 def test_proxy_report_checks_locally_and_is_one_way() -> None:
@@ -60,7 +62,8 @@ def test_proxy_report_checks_locally_and_is_one_way() -> None:
     with pytest.raises(TypeError, match="report takes a number, but got 'a'"):
         proxy.report("a", 0)  # type: ignore[arg-type]
     proxy.report(1.5, 0)
-    assert channel.sent == [["send", 7, "report", [1.5, 0], {}]]
+    assert channel.sent == [["send", 7, "_report", [0, 1.5], {}]]
+    assert proxy.freeze().intermediate_values == {0: 1.5}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         proxy.report(2.0, 0)
@@ -68,15 +71,20 @@ def test_proxy_report_checks_locally_and_is_one_way() -> None:
     assert len(channel.sent) == 1
 
 
-def test_proxy_forwards_and_raises_runner_errors() -> None:
-    proxy = _proxy(_Recorder(["err", "ValueError", "low must be <= high, but got low=3, high=1"]))
-    with pytest.raises(ValueError, match="low must be <= high"):
-        proxy.suggest_float("x", 3, 1)
+def test_proxy_checks_arguments_locally_and_raises_runner_errors() -> None:
+    channel = _Recorder()
+    with pytest.raises(ValueError, match="parameter 'x': low must be <= high"):
+        _proxy(channel).suggest_float("x", 3, 1)
+    with pytest.raises(ValueError, match="user attribute 'f' must be JSON"):
+        _proxy(channel).set_user_attr("f", object())
+    assert channel.sent == []  # caught in the worker, no round trip
+    refused = _proxy(_Recorder(["err", "ValueError", "the enqueued value x=9 lies outside"]))
+    with pytest.raises(ValueError, match="enqueued value x=9 lies outside"):
+        refused.suggest_float("x", 0, 1)
     gone = _proxy(_Recorder(["gone", "trial 7 is no longer running"]))
+    gone.report(1.0, 0)  # one-way: nothing comes back
     with pytest.raises(TrialAbandonedError, match="no longer running"):
         gone.should_prune()
-    with pytest.raises(TypeError, match="must be JSON-serialisable"):
-        _proxy(_Recorder()).set_user_attr("f", object())
 
 
 def test_socket_channel_round_trip_and_closed_runner() -> None:

@@ -348,3 +348,42 @@ def test_a_fully_evaluated_space_still_gets_proposals() -> None:
     assert {(t.params["k"], t.params["j"]) for t in study.trials} == {
         (k, j) for k in range(3) for j in range(2)
     }
+
+
+def test_blas_runs_single_threaded_in_whichever_thread_asks() -> None:
+    # threadpoolctl >= 3.8 lets one thread at a time control OpenBLAS (the first to limit it)
+    # and silently ignores limits from the others. Asks in the main thread (study.optimize)
+    # must not leave the runner threads of later background runs with every BLAS thread,
+    # which on a busy machine made a run's asks ~7x slower.
+    code = (
+        "import threading, threadpoolctl, hpo_lab\n"
+        "import scipy.linalg, scipy.optimize  # both BLAS copies loaded, for `before`\n"
+        "from hpo_lab.samplers import GPSampler\n"
+        "from hpo_lab.samplers._gp import _sampler\n"
+        "def blas():\n"
+        "    info = threadpoolctl.threadpool_info()\n"
+        "    return [i['num_threads'] for i in info if i['user_api'] == 'blas']\n"
+        "seen = []\n"
+        "propose = _sampler.GPSampler._propose\n"
+        "def recording(self, *args):\n"
+        "    seen.append((threading.current_thread() is threading.main_thread(), blas()))\n"
+        "    return propose(self, *args)\n"
+        "_sampler.GPSampler._propose = recording\n"
+        "objective = lambda t: (t.suggest_float('x', -2, 2) - 1) ** 2\n"
+        "study = hpo_lab.create_study(sampler=GPSampler(seed=0, n_startup_trials=3))\n"
+        "before = blas()\n"
+        "study.optimize(objective, n_trials=5)\n"
+        "assert study.start(objective, n_trials=3).wait(120)\n"
+        "assert study.start(objective, n_trials=4, n_jobs=2).wait(120)\n"
+        "assert {main for main, _ in seen} == {True, False}, seen\n"
+        "assert all(set(n) == {1} for _, n in seen), seen\n"
+        "assert blas() == before, (blas(), before)\n"
+        "with threadpoolctl.threadpool_limits(1, user_api='blas'):  # the user's own limit\n"
+        "    assert set(blas()) == {1}, blas()\n"
+        "assert blas() == before, (blas(), before)\n"
+    )
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "2", "OMP_NUM_THREADS": "2"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert out.returncode == 0, out.stderr

@@ -196,6 +196,46 @@ def test_failed_points_are_retried() -> None:
     assert len(study.trials) == 3
 
 
+def _prunes_even(trial: Trial) -> float:
+    x = trial.suggest_int("x", 0, 9)
+    trial.report(float(x), 0)
+    if x % 2 == 0:
+        raise hpo_lab.TrialPruned()
+    return float(x)
+
+
+def test_pruned_points_are_skipped_and_the_grid_ends() -> None:
+    sampler = GridSampler({"x": [1, 2, 3, 4, 5, 6]}, seed=0)
+    study = hpo_lab.create_study(sampler=sampler)
+    study.optimize(_prunes_even, n_trials=50)
+    assert sorted(t.params["x"] for t in study.trials) == [1, 2, 3, 4, 5, 6]
+    pruned = sorted(t.params["x"] for t in study.get_trials(states=(TrialState.PRUNED,)))
+    assert pruned == [2, 4, 6]
+    assert sampler.is_exhausted(study.view)
+
+
+def test_pruned_points_of_a_parallel_run_are_skipped() -> None:
+    sampler = GridSampler({"x": [1, 2, 3, 4, 5, 6]}, seed=0)
+    study = hpo_lab.create_study(sampler=sampler)
+    run = study.start(_prunes_even, n_trials=50, n_jobs=3)
+    assert run.wait(120)
+    assert sorted(t.params["x"] for t in study.trials) == [1, 2, 3, 4, 5, 6]
+    assert sampler.is_exhausted(study.view)
+
+
+def test_warm_start_skips_inherited_pruned_points() -> None:
+    parent = hpo_lab.create_study(sampler=GridSampler({"x": [1, 2, 3, 4]}, seed=0))
+    parent.enqueue_trial({"x": 2})
+    parent.enqueue_trial({"x": 4})
+    parent.optimize(_prunes_even, n_trials=2)
+    assert [t.state for t in parent.trials] == [TrialState.PRUNED] * 2
+    child_sampler = GridSampler({"x": [1, 2, 3, 4]}, seed=0)
+    child = hpo_lab.create_study(sampler=child_sampler, warm_start_from=parent)
+    child.optimize(_prunes_even, n_trials=10)
+    assert sorted(t.params["x"] for t in child.trials) == [1, 3]
+    assert child_sampler.is_exhausted(child.view)
+
+
 def test_warm_start_skips_inherited_points() -> None:
     parent = hpo_lab.create_study(sampler=GridSampler({"x": [1, 2, 3, 4, 5]}, seed=0))
     parent.optimize(lambda t: t.suggest_int("x", 0, 9), n_trials=3)

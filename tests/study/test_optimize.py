@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import numpy as np
 import pytest
 
 import hpo_lab
@@ -44,24 +45,45 @@ def test_timeout_stops_the_loop() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"n_trials": -1}, "n_trials must be a non-negative int or None, but got -1"),
-        ({"n_trials": 2.5}, "n_trials=|but got 2.5"),
-        ({"n_trials": True}, "but got True"),
-        ({"timeout": 0}, "timeout must be > 0 seconds or None, but got 0"),
+        ({"n_trials": -1}, "n_trials must be a non-negative int or None, but got n_trials=-1"),
+        ({"n_trials": 2.5}, "but got n_trials=2.5"),
+        ({"n_trials": True}, "but got n_trials=True"),
+        ({"timeout": 0}, "timeout must be a finite number of seconds > 0 or None, but got "
+                         "timeout=0"),
+        ({"timeout": float("nan")}, "but got timeout=nan"),
         ({"n_jobs": 0}, "n_jobs must be an int >= 1 .* but got n_jobs=0"),
     ],
 )
-def test_argument_errors(kwargs: dict[str, Any], message: str) -> None:
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_argument_errors(kwargs: dict[str, Any], message: str, n_jobs: int) -> None:
+    # One validator per rule: the same call fails the same way whatever n_jobs.
+    kwargs = {"n_jobs": n_jobs, **kwargs}
     with pytest.raises(ValueError, match=message):
         hpo_lab.create_study().optimize(_x, **kwargs)
+    if "n_jobs" not in kwargs or kwargs["n_jobs"] == n_jobs:
+        with pytest.raises(ValueError, match=message):
+            hpo_lab.create_study().start(_x, **kwargs)
 
 
-def test_objective_and_catch_types_are_checked() -> None:
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_numpy_integers_validate_the_same_whatever_n_jobs(n_jobs: int) -> None:
+    study = hpo_lab.create_study()
+    study.optimize(_x, n_trials=np.int64(3), n_jobs=n_jobs)
+    assert len(study.trials) == 3
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_objective_and_catch_types_are_checked(n_jobs: int) -> None:
     study = hpo_lab.create_study()
     with pytest.raises(TypeError, match="objective must be callable"):
-        study.optimize(3, n_trials=1)  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="catch must hold exception classes"):
-        study.optimize(_x, n_trials=1, catch=("ValueError",))  # type: ignore[arg-type]
+        study.optimize(3, n_trials=1, n_jobs=n_jobs)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="catch must be an exception class or a tuple of them"):
+        study.optimize(_x, n_trials=1, catch=("ValueError",), n_jobs=n_jobs)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"catch must be an exception class .* but got 5$"):
+        study.optimize(_x, n_trials=1, catch=5, n_jobs=n_jobs)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="callbacks must be a list of callables"):
+        study.optimize(_x, n_trials=1, callbacks=print, n_jobs=n_jobs)  # type: ignore[arg-type]
+    assert study.trials == []
 
 
 class _Boom(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import importlib
 import math
 import threading
@@ -43,6 +44,11 @@ class _SingleThreadedBlas:
     machine, and on a busy one (parallel workers, a shared notebook server) threaded BLAS calls
     wait for cores and become tens of times slower. The limit is process-wide, so it is
     reference-counted: the first sampler to enter sets it, the last to leave restores it.
+
+    threadpoolctl (3.8 on) lets a single thread control OpenBLAS's process-wide pool, the first
+    one to set a limit, and silently ignores the others until that thread lets go. Asks happen
+    in whichever thread calls the sampler (the main thread in ``study.optimize``, a runner
+    thread in a background run), so each change here takes the control and hands it back.
     """
 
     def __init__(self) -> None:
@@ -50,6 +56,7 @@ class _SingleThreadedBlas:
         self._users = 0
         self._controller: Any = None
         self._limiter: Any = None
+        self._release_control: Any = None
 
     def __enter__(self) -> None:
         with self._lock:
@@ -60,12 +67,16 @@ class _SingleThreadedBlas:
                 importlib.import_module("scipy.linalg")
                 importlib.import_module("scipy.optimize")
                 try:
-                    # Optional (scikit-learn installs it); imported by name as it ships no types.
+                    # Imported by name as it ships no types.
                     module = importlib.import_module("threadpoolctl")
                     self._controller = module.ThreadpoolController()
+                    # Absent before threadpoolctl 3.8, where any thread may set limits.
+                    openblas = getattr(module, "OpenBLASController", None)
+                    self._release_control = getattr(openblas, "clear_controlling_thread", None)
                 except ImportError:
                     self._controller = False
             if self._users == 0 and self._controller is not False:
+                self._take_control()
                 self._limiter = self._controller.limit(limits=1, user_api="blas")
             self._users += 1
 
@@ -73,8 +84,15 @@ class _SingleThreadedBlas:
         with self._lock:
             self._users -= 1
             if self._users == 0 and self._limiter is not None:
+                # Possibly not the thread that entered: take the control again to restore.
+                self._take_control()
                 self._limiter.restore_original_limits()
                 self._limiter = None
+                self._take_control()  # and leave it free for the user's own limits
+
+    def _take_control(self) -> None:
+        if self._release_control is not None:
+            self._release_control(force=True)
 
 
 _single_threaded_blas = _SingleThreadedBlas()
@@ -241,6 +259,10 @@ class GPSampler(BaseSampler):
             parameters; the noise variance is then fixed near zero instead of fitted.
         n_candidates: Size of the Sobol' design scanned before local refinement.
 
+    ``copy.deepcopy`` and ``pickle`` give an independent sampler in the same state: random
+    state, fitted hyperparameters (by study name and space) and proposals for trials in
+    flight; its lock is made afresh.
+
     Example:
         >>> import hpo_lab
         >>> sampler = GPSampler(seed=0, n_startup_trials=5)
@@ -290,6 +312,15 @@ class GPSampler(BaseSampler):
         self._rows: dict[_SpaceKey, dict[_TrialKey, tuple[dict[str, Any], np.ndarray]]] = {}
         # Proposals whose trials are still running: (study, trial id) -> (space, feature row).
         self._pending: dict[tuple[str, int], tuple[_SpaceKey, np.ndarray]] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        with self._lock:  # the caches change in place under it
+            state = copy.deepcopy({k: v for k, v in self.__dict__.items() if k != "_lock"})
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
 
     def reseed_rng(self, seed: int | None = None) -> None:
         with self._lock:
