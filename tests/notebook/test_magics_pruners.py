@@ -1,0 +1,93 @@
+"""``%%hpo --pruner NAME --pruner-args ... --budget N``: multi-fidelity from a cell."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+
+from hpo_lab.notebook import _capture, _registry
+from hpo_lab.trial import TrialState
+
+pytestmark = pytest.mark.timeout(120)
+
+BODY = (
+    "import hpo_lab\n"
+    "x = hp.float(0, 1)\n"
+    "for epoch in range(1, 10):\n"
+    "    report(x + 1.0 / epoch, epoch)\n"
+    "    if trial.should_prune():\n"
+    "        raise hpo_lab.TrialPruned()\n"
+    "x"
+)
+
+
+@pytest.fixture
+def shell() -> Iterator[InteractiveShell]:
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "hpo_lab")
+    yield ip
+    for entry in _registry.entries():
+        if entry.run is not None and entry.run.is_live():
+            entry.run.stop(cancel=True)
+            entry.run.wait(60)
+        if entry.panel is not None:
+            entry.panel.close()
+        _registry.forget(entry.name)
+    deadline = time.monotonic() + 30
+    while _capture.active() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def _name() -> str:
+    return f"mf_{uuid.uuid4().hex[:8]}"
+
+
+def test_asha_with_arguments_from_the_cell_line(shell: InteractiveShell) -> None:
+    name = _name()
+    result = shell.run_cell(
+        f"%%hpo {name} --trials 30 --no-panel --wait --sampler random --seed 0 --pruner asha "
+        f'--pruner-args "min_resource=1 reduction_factor=3"\n{BODY}'
+    )
+    assert result.success, result.error_in_exec
+    study = shell.user_ns[name]
+    assert "reduction_factor=3" in repr(study.pruner)
+    pruned = [t for t in study.trials if t.state == TrialState.PRUNED]
+    assert pruned and all(t.decisions[-1].rule == "asha" for t in pruned)
+
+
+def test_a_budget_in_steps_ends_the_run(shell: InteractiveShell) -> None:
+    name = _name()
+    result = shell.run_cell(
+        f"%%hpo {name} --no-panel --wait --sampler random --seed 1 --pruner hyperband "
+        f'--pruner-args "max_resource=9" --budget 60\n{BODY}'
+    )
+    assert result.success, result.error_in_exec
+    spent = sum(t.last_step or 0 for t in shell.user_ns[name].trials)
+    assert 60 <= spent <= 60 + 9
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ("--pruner asha --pruner-args eta=3", "asha takes min_resource, reduction_factor"),
+        ('--pruner asha --pruner-args "reduction_factor=1"',
+         "reduction_factor must be an int >= 2, but got reduction_factor=1"),
+        ("--pruner threshold", "ThresholdPruner needs lower or upper"),
+        ("--pruner asha --pruner-args reduction_factor", "pruner arguments must be name=value"),
+        ("--pruner asha --budget -5", "budget must be a finite number > 0"),
+    ],
+)
+def test_bad_pruner_arguments_are_one_line_errors(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str], options: str, message: str
+) -> None:
+    capsys.readouterr()
+    result = shell.run_cell(f"%%hpo {_name()} --trials 2 --no-panel {options}\n{BODY}")
+    err = capsys.readouterr().err
+    assert isinstance(result.error_in_exec, UsageError), result.error_in_exec
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("UsageError: ") and message in lines[0], err
