@@ -36,6 +36,7 @@ import importlib.util
 import json
 import logging
 import math
+import os
 import platform
 import statistics
 import sys
@@ -59,7 +60,11 @@ CHECKPOINTS = (25, 50, 100)
 # -- problems ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Param:
-    """One parameter of a problem: ``kind`` is "float", "int" or "cat"."""
+    """One parameter of a problem: ``kind`` is "float", "int" or "cat".
+
+    ``when = (name, values)`` makes it conditional: it exists only when the parameter ``name``
+    (listed before it) took one of ``values`` (a define-by-run, tree-structured space).
+    """
 
     name: str
     kind: str
@@ -67,6 +72,13 @@ class Param:
     high: float = 1.0
     log: bool = False
     choices: tuple[Any, ...] = ()
+    when: tuple[str, tuple[Any, ...]] | None = None
+
+    def active(self, chosen: dict[str, Any]) -> bool:
+        """Whether this parameter exists given the values ``chosen`` so far."""
+        return self.when is None or (
+            self.when[0] in chosen and chosen[self.when[0]] in self.when[1]
+        )
 
 
 @dataclass(frozen=True)
@@ -199,6 +211,98 @@ def gb_cancer(p: dict[str, Any]) -> float:
     return float(np.mean(losses))
 
 
+def _pipeline_model(p: dict[str, Any]) -> Any:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.naive_bayes import GaussianNB
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
+    from sklearn.svm import SVC
+    from sklearn.tree import DecisionTreeClassifier
+
+    model = str(p["model"])
+    if model == "logreg":
+        est: Any = LogisticRegression(
+            C=float(p["logreg_C"]), class_weight=p["logreg_class_weight"], max_iter=100
+        )
+    elif model == "svc":
+        kernel = str(p["svc_kernel"])
+        est = SVC(
+            C=float(p["svc_C"]),
+            kernel=kernel,
+            gamma=float(p["svc_gamma"]),
+            degree=int(p["svc_degree"]) if kernel == "poly" else 3,
+            coef0=1.0 if kernel == "poly" else 0.0,
+        )
+    elif model == "knn":
+        est = KNeighborsClassifier(
+            n_neighbors=int(p["knn_k"]), weights=p["knn_weights"], p=int(p["knn_p"])
+        )
+    elif model == "tree":
+        est = DecisionTreeClassifier(
+            max_depth=int(p["tree_depth"]),
+            min_samples_leaf=int(p["tree_leaf"]),
+            criterion=p["tree_criterion"],
+            random_state=0,
+        )
+    else:
+        est = GaussianNB(var_smoothing=float(p["nb_smoothing"]))
+    scaler = {
+        "none": None,
+        "standard": StandardScaler(),
+        "minmax": MinMaxScaler(),
+        "robust": RobustScaler(),
+    }[str(p["scaler"])]
+    return make_pipeline(est) if scaler is None else make_pipeline(scaler, est)
+
+
+def pipeline_cancer(p: dict[str, Any]) -> float:
+    """1 - 3-fold CV ROC AUC of a scikit-learn pipeline on breast_cancer (tree-structured).
+
+    A scaler, then a model family; each family has its own parameters (the SVC's kernel, and
+    the degree only for the polynomial one). The features' scales differ by four orders of
+    magnitude, so the scaler matters for some families (SVC, k-NN, logistic regression) and
+    not for others (trees, naive Bayes).
+    """
+    from sklearn.metrics import roc_auc_score
+
+    x, y, folds = _folds("breast_cancer")
+    losses = []
+    for train, test in folds:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # convergence warnings of extreme settings
+            model = _pipeline_model(p).fit(x[train], y[train])
+        if hasattr(model, "decision_function"):
+            score = model.decision_function(x[test])
+        else:
+            score = model.predict_proba(x[test])[:, 1]
+        losses.append(1.0 - roc_auc_score(y[test], score))
+    return float(np.mean(losses))
+
+
+def _models(*names: str) -> tuple[str, tuple[Any, ...]]:
+    return ("model", names)
+
+
+PIPELINE_PARAMS = (
+    Param("scaler", "cat", choices=("none", "standard", "minmax", "robust")),
+    Param("model", "cat", choices=("logreg", "svc", "knn", "tree", "nb")),
+    Param("logreg_C", "float", 1e-4, 1e3, log=True, when=_models("logreg")),
+    Param("logreg_class_weight", "cat", choices=(None, "balanced"), when=_models("logreg")),
+    Param("svc_kernel", "cat", choices=("rbf", "poly", "sigmoid"), when=_models("svc")),
+    Param("svc_C", "float", 1e-3, 1e3, log=True, when=_models("svc")),
+    Param("svc_gamma", "float", 1e-5, 1e1, log=True, when=_models("svc")),
+    Param("svc_degree", "int", 2, 5, when=("svc_kernel", ("poly",))),
+    Param("knn_k", "int", 1, 64, log=True, when=_models("knn")),
+    Param("knn_weights", "cat", choices=("uniform", "distance"), when=_models("knn")),
+    Param("knn_p", "cat", choices=(1, 2), when=_models("knn")),
+    Param("tree_depth", "int", 1, 12, when=_models("tree")),
+    Param("tree_leaf", "int", 1, 64, log=True, when=_models("tree")),
+    Param("tree_criterion", "cat", choices=("gini", "entropy"), when=_models("tree")),
+    Param("nb_smoothing", "float", 1e-12, 1e-1, log=True, when=_models("nb")),
+)
+
+
 PROBLEMS: dict[str, Problem] = {
     p.name: p
     for p in (
@@ -245,8 +349,33 @@ PROBLEMS: dict[str, Problem] = {
             None,
             real=True,
         ),
+        Problem("pipeline_cancer", PIPELINE_PARAMS, pipeline_cancer, None, real=True),
     )
 }
+
+
+def _add_shared_problems() -> None:
+    """Add the problems of ``gp_problems.py`` (a categorical cell, embedded Hartmann-6 in 20
+    and 40 parameters, a mixed 20-parameter space): one definition for both campaigns.
+
+    ``gp_problems`` imports this module for :class:`Param` and :class:`Problem`; while it is
+    being imported (by us or by another script) it is skipped here, and the importer adds it.
+    """
+    module = sys.modules.get("gp_problems")
+    if module is not None and not hasattr(module, "PROBLEMS"):
+        return
+    import gp_problems
+
+    for name, problem in gp_problems.PROBLEMS.items():
+        PROBLEMS.setdefault(name, problem)
+
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+_add_shared_problems()
+
+#: Categorical-heavy problems: the Auto target there is "at least as good as the best Optuna
+#: sampler".
+CATEGORICAL_PROBLEMS = ("nas_cells", "nas_mixed", "pipeline_cancer")
 QUICK_PROBLEMS = ("branin", "mixed")
 
 
@@ -254,6 +383,8 @@ def suggest_all(trial: Any, problem: Problem) -> dict[str, Any]:
     """Suggest every parameter of ``problem`` on an hpo_lab or Optuna trial (same API)."""
     out: dict[str, Any] = {}
     for prm in problem.params:
+        if not prm.active(out):
+            continue
         if prm.kind == "float":
             out[prm.name] = trial.suggest_float(prm.name, prm.low, prm.high, log=prm.log)
         elif prm.kind == "int":
@@ -267,6 +398,8 @@ def random_params(problem: Problem, rng: np.random.Generator) -> dict[str, Any]:
     """One uniform draw (log-uniform for log parameters) from ``problem``'s space."""
     out: dict[str, Any] = {}
     for prm in problem.params:
+        if not prm.active(out):
+            continue
         if prm.kind == "cat":
             out[prm.name] = prm.choices[int(rng.integers(len(prm.choices)))]
             continue
@@ -285,20 +418,74 @@ def random_params(problem: Problem, rng: np.random.Generator) -> dict[str, Any]:
 
 # -- methods ----------------------------------------------------------------------------------
 # Bump a method's version when its code changes its proposals: its cached runs are then redone.
+# A peer's runs are also redone when its library's version changes (kept in each record).
 METHOD_VERSIONS = {
     "random": 1,
-    "tpe": 1,
+    "tpe": 2,
     "gp": 2,
     "auto": 2,
     "optuna-random": 1,
     "optuna-tpe": 1,
+    "optuna-tpe-uni": 1,
+    "optuna-tpe-group": 1,
     "optuna-gp": 1,
     "hyperopt-tpe": 1,
+    "smac": 1,
 }
+#: Methods run sequentially on every problem (``smac`` only when asked for: it is slow).
+SEQUENTIAL_METHODS = tuple(m for m in METHOD_VERSIONS if m != "smac")
+#: Parallel variants, ``<method>@<jobs>``: ``study.optimize(n_jobs=4)`` on threads, with an
+#: objective that sleeps :data:`PARALLEL_SLEEP_MS` so that trials overlap.
+PARALLEL_METHODS = ("tpe@4", "gp@4", "auto@4", "optuna-tpe@4", "optuna-gp@4")
+PARALLEL_PROBLEMS = ("branin", "hartmann6", "mixed", "nas_cells", "hartmann6_20")
+PARALLEL_SLEEP_MS = 20.0
 QUICK_METHODS = ("random", "tpe", "gp", "auto", "optuna-tpe", "hyperopt-tpe")
+#: The peers Auto is tested against (Wilcoxon), in table order.
+PEERS = (
+    "optuna-tpe", "optuna-tpe-uni", "optuna-tpe-group", "optuna-gp", "hyperopt-tpe", "smac"
+)
 
 
-def _run_hpo_lab(method: str, problem: Problem, seed: int, n_trials: int) -> list[float]:
+def split_method(method: str) -> tuple[str, int]:
+    """``"auto@4"`` -> ``("auto", 4)``; ``"auto"`` -> ``("auto", 1)``."""
+    base, _, jobs = method.partition("@")
+    return base, int(jobs) if jobs else 1
+
+
+def _known_method(text: str) -> str:
+    base, jobs = split_method(text)
+    if base not in METHOD_VERSIONS or jobs < 1 or (jobs > 1 and base in ("hyperopt-tpe", "smac")):
+        raise argparse.ArgumentTypeError(
+            f"unknown method {text!r}: one of {', '.join(METHOD_VERSIONS)}, optionally with "
+            "@<jobs> (hpo_lab and Optuna samplers only)"
+        )
+    return text
+
+
+class _Timed:
+    """The objective of a run: records values by trial number and the time spent in it."""
+
+    def __init__(self, problem: Problem, sleep_ms: float) -> None:
+        self.problem = problem
+        self.sleep = sleep_ms / 1000.0
+        self.values: dict[int, float] = {}
+        self.seconds = 0.0
+
+    def __call__(self, trial: Any) -> float:
+        start = time.perf_counter()
+        value = self.problem.function(suggest_all(trial, self.problem))
+        if self.sleep:
+            time.sleep(self.sleep)
+        self.seconds += time.perf_counter() - start  # += on a float: atomic enough under the GIL
+        self.values[trial.number] = value
+        return value
+
+    def in_order(self) -> list[float]:
+        return [self.values[k] for k in sorted(self.values)]
+
+
+def _run_hpo_lab(method: str, problem: Problem, seed: int, n_trials: int, jobs: int,
+                 objective: _Timed) -> None:
     import hpo_lab
     from hpo_lab import samplers
 
@@ -309,17 +496,11 @@ def _run_hpo_lab(method: str, problem: Problem, seed: int, n_trials: int) -> lis
         "auto": lambda: samplers.AutoSampler(seed=seed),
     }[method]()
     study = hpo_lab.create_study(sampler=sampler)
-    values: list[float] = []
-
-    def objective(trial: Any) -> float:
-        values.append(problem.function(suggest_all(trial, problem)))
-        return values[-1]
-
-    study.optimize(objective, n_trials=n_trials)
-    return values
+    study.optimize(objective, n_trials=n_trials, n_jobs=jobs)
 
 
-def _run_optuna(method: str, problem: Problem, seed: int, n_trials: int) -> list[float]:
+def _run_optuna(method: str, problem: Problem, seed: int, n_trials: int, jobs: int,
+                objective: _Timed) -> None:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -329,113 +510,277 @@ def _run_optuna(method: str, problem: Problem, seed: int, n_trials: int) -> list
         # One thread, like hpo_lab's GP (single-threaded BLAS): on a shared 2-core machine,
         # torch's spinning worker threads made a run 10x slower without changing its proposals.
         torch.set_num_threads(1)
-    sampler: Any = {
-        "optuna-random": lambda: optuna.samplers.RandomSampler(seed=seed),
-        "optuna-tpe": lambda: optuna.samplers.TPESampler(seed=seed),
-        "optuna-gp": lambda: optuna.samplers.GPSampler(seed=seed),
-    }[method]()
-    study = optuna.create_study(sampler=sampler)
-    values: list[float] = []
-
-    def objective(trial: Any) -> float:
-        values.append(problem.function(suggest_all(trial, problem)))
-        return values[-1]
-
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # experimental-feature warnings
-        study.optimize(objective, n_trials=n_trials)
-    return values
+        warnings.simplefilter("ignore")  # experimental-feature warnings (group=True)
+        sampler: Any = {
+            "optuna-random": lambda: optuna.samplers.RandomSampler(seed=seed),
+            # Optuna 5's default TPE is multivariate for one objective.
+            "optuna-tpe": lambda: optuna.samplers.TPESampler(seed=seed),
+            "optuna-tpe-uni": lambda: optuna.samplers.TPESampler(seed=seed, multivariate=False),
+            "optuna-tpe-group": lambda: optuna.samplers.TPESampler(
+                seed=seed, multivariate=True, group=True
+            ),
+            "optuna-gp": lambda: optuna.samplers.GPSampler(seed=seed),
+        }[method]()
+        study = optuna.create_study(sampler=sampler)
+        study.optimize(objective, n_trials=n_trials, n_jobs=jobs)
 
 
-def _run_hyperopt(method: str, problem: Problem, seed: int, n_trials: int) -> list[float]:
-    from hyperopt import STATUS_OK, Trials, fmin, hp, tpe
+def hyperopt_space(problem: Problem) -> dict[str, Any]:
+    """``problem``'s space for Hyperopt: a conditional parameter lives inside the ``hp.choice``
+    option of the value it depends on (Hyperopt's tree-structured spaces)."""
+    from hyperopt import hp
 
-    logging.getLogger("hyperopt").setLevel(logging.WARNING)
-    space: dict[str, Any] = {}
-    for prm in problem.params:
+    nodes: dict[str, Any] = {}
+
+    def node(prm: Param) -> Any:
+        if prm.name in nodes:  # a label may appear once: reuse the node under several options
+            return nodes[prm.name]
+        children = [c for c in problem.params if c.when is not None and c.when[0] == prm.name]
         if prm.kind == "cat":
-            space[prm.name] = hp.choice(prm.name, list(prm.choices))
+            if children:
+                options = []
+                for choice in prm.choices:
+                    option: dict[str, Any] = {prm.name: choice}
+                    for c in children:
+                        if choice in c.when[1]:  # type: ignore[index]
+                            option[f"{c.name}@"] = node(c)
+                    options.append(option)
+                out: Any = hp.choice(prm.name, options)
+            else:
+                out = hp.choice(prm.name, list(prm.choices))
         elif prm.kind == "int":
             if prm.log:
-                space[prm.name] = hp.qloguniform(
+                out = hp.qloguniform(
                     prm.name, math.log(prm.low - 0.5), math.log(prm.high + 0.5), 1
                 )
             else:
-                space[prm.name] = hp.quniform(prm.name, prm.low - 0.5, prm.high + 0.5, 1)
+                out = hp.quniform(prm.name, prm.low - 0.5, prm.high + 0.5, 1)
         elif prm.log:
-            space[prm.name] = hp.loguniform(prm.name, math.log(prm.low), math.log(prm.high))
+            out = hp.loguniform(prm.name, math.log(prm.low), math.log(prm.high))
         else:
-            space[prm.name] = hp.uniform(prm.name, prm.low, prm.high)
-    values: list[float] = []
+            out = hp.uniform(prm.name, prm.low, prm.high)
+        nodes[prm.name] = out
+        return out
 
-    def objective(raw: dict[str, Any]) -> dict[str, Any]:
-        params = dict(raw)
-        for prm in problem.params:
-            if prm.kind == "int":
-                params[prm.name] = int(min(max(round(params[prm.name]), prm.low), prm.high))
-        values.append(problem.function(params))
-        return {"loss": values[-1], "status": STATUS_OK}
+    return {f"{p.name}@": node(p) for p in problem.params if p.when is None}
+
+
+def _flatten(raw: dict[str, Any], out: dict[str, Any]) -> dict[str, Any]:
+    for key, value in raw.items():
+        if isinstance(value, dict):
+            _flatten(value, out)
+        else:
+            out[key.rstrip("@")] = value
+    return out
+
+
+def _run_hyperopt(method: str, problem: Problem, seed: int, n_trials: int, jobs: int,
+                  objective: _Timed) -> None:
+    from hyperopt import STATUS_OK, Trials, fmin, tpe
+
+    logging.getLogger("hyperopt").setLevel(logging.WARNING)
+    number = [0]
+
+    class _Trial:
+        def __init__(self, params: dict[str, Any]) -> None:
+            self.params = params
+            self.number = number[0]
+            number[0] += 1
+
+        def suggest_float(self, name: str, *args: Any, **kwargs: Any) -> float:
+            return float(self.params[name])
+
+        def suggest_int(self, name: str, *args: Any, **kwargs: Any) -> int:
+            prm = next(p for p in problem.params if p.name == name)
+            return int(min(max(round(self.params[name]), prm.low), prm.high))
+
+        def suggest_categorical(self, name: str, choices: Any) -> Any:
+            return self.params[name]
+
+    def run(raw: dict[str, Any]) -> dict[str, Any]:
+        return {"loss": objective(_Trial(_flatten(raw, {}))), "status": STATUS_OK}
 
     fmin(
-        objective,
-        space,
+        run,
+        hyperopt_space(problem),
         algo=tpe.suggest,
         max_evals=n_trials,
         trials=Trials(),
         rstate=np.random.default_rng(seed),
         show_progressbar=False,
     )
-    return values
+
+
+def _run_smac(method: str, problem: Problem, seed: int, n_trials: int, jobs: int,
+              objective: _Timed) -> None:
+    from ConfigSpace import (
+        Categorical,
+        ConfigurationSpace,
+        EqualsCondition,
+        Float,
+        InCondition,
+        Integer,
+    )
+    from smac import HyperparameterOptimizationFacade, Scenario
+
+    logging.getLogger("smac").setLevel(logging.WARNING)
+    space = ConfigurationSpace(seed=seed)
+    hps: dict[str, Any] = {}
+    # ConfigSpace's choices must be str/int/float: other values travel by their index.
+    for prm in problem.params:
+        if prm.kind == "cat":
+            hps[prm.name] = Categorical(prm.name, [str(i) for i in range(len(prm.choices))])
+        elif prm.kind == "int":
+            hps[prm.name] = Integer(prm.name, (int(prm.low), int(prm.high)), log=prm.log)
+        else:
+            hps[prm.name] = Float(prm.name, (prm.low, prm.high), log=prm.log)
+    space.add(list(hps.values()))
+    by_name = {p.name: p for p in problem.params}
+    for prm in problem.params:
+        if prm.when is not None:
+            parent = by_name[prm.when[0]]
+            codes = [str(parent.choices.index(v)) for v in prm.when[1]]
+            cond: Any = (
+                EqualsCondition(hps[prm.name], hps[parent.name], codes[0])
+                if len(codes) == 1
+                else InCondition(hps[prm.name], hps[parent.name], codes)
+            )
+            space.add(cond)
+    number = [0]
+
+    class _Trial:
+        def __init__(self, config: Any) -> None:
+            self.config = dict(config)
+            self.number = number[0]
+            number[0] += 1
+
+        def suggest_float(self, name: str, *args: Any, **kwargs: Any) -> float:
+            return float(self.config[name])
+
+        def suggest_int(self, name: str, *args: Any, **kwargs: Any) -> int:
+            return int(self.config[name])
+
+        def suggest_categorical(self, name: str, choices: Any) -> Any:
+            return by_name[name].choices[int(self.config[name])]
+
+    def train(config: Any, seed: int = 0) -> float:
+        return objective(_Trial(config))
+
+    scenario = Scenario(
+        space, deterministic=True, n_trials=n_trials, seed=seed, output_directory=Path(
+            "/tmp") / f"smac-{problem.name}-{seed}-{time.time_ns()}"
+    )
+    smac = HyperparameterOptimizationFacade(scenario, train, overwrite=True, logging_level=40)
+    smac.optimize()
+
+
+def library_version(method: str) -> str:
+    """The version of the library a method runs on (a peer's cached runs follow it)."""
+    from importlib.metadata import version
+
+    base, _ = split_method(method)
+    package = {"optuna": "optuna", "hyperopt": "hyperopt", "smac": "smac"}.get(
+        base.split("-")[0], "hpo_lab"
+    )
+    try:
+        return f"{package} {version(package)}"
+    except Exception:
+        return f"{package} ?"
 
 
 def method_missing(method: str) -> str | None:
     """Why ``method`` cannot run here (a missing package), or ``None``."""
-    needs = {"optuna": "optuna", "hyperopt": "hyperopt"}
+    base, _ = split_method(method)
+    needs = {"optuna": "optuna", "hyperopt": "hyperopt", "smac": "smac"}
     for prefix, module in needs.items():
-        if method.startswith(prefix) and importlib.util.find_spec(module) is None:
+        if base.startswith(prefix) and importlib.util.find_spec(module) is None:
             return f"{method} needs the {module} package, which is not installed"
-    if method == "optuna-gp" and importlib.util.find_spec("torch") is None:
+    if base == "optuna-gp" and importlib.util.find_spec("torch") is None:
         return "optuna-gp needs torch (Optuna's GPSampler is written in torch), not installed"
     return None
 
 
-def run_method(method: str, problem: Problem, seed: int, n_trials: int) -> list[float]:
-    """The objective values of one run, in trial order."""
-    if method.startswith("optuna"):
-        return _run_optuna(method, problem, seed, n_trials)
-    if method.startswith("hyperopt"):
-        return _run_hyperopt(method, problem, seed, n_trials)
-    return _run_hpo_lab(method, problem, seed, n_trials)
+def run_method(
+    method: str, problem: Problem, seed: int, n_trials: int
+) -> tuple[list[float], float, float]:
+    """One run: the objective values in trial order, its wall seconds, and the seconds spent
+    in the objective (the rest is the library's overhead)."""
+    base, jobs = split_method(method)
+    objective = _Timed(problem, PARALLEL_SLEEP_MS if jobs > 1 else 0.0)
+    runner = (
+        _run_optuna if base.startswith("optuna")
+        else _run_hyperopt if base.startswith("hyperopt")
+        else _run_smac if base == "smac"
+        else _run_hpo_lab
+    )
+    start = time.perf_counter()
+    runner(base, problem, seed, n_trials, jobs, objective)
+    seconds = time.perf_counter() - start
+    return objective.in_order()[:n_trials], seconds, objective.seconds
 
 
 # -- cache ------------------------------------------------------------------------------------
 def _run_path(cache: Path, problem: str, method: str, seed: int) -> Path:
-    return cache / problem / f"{method}-v{METHOD_VERSIONS[method]}-seed{seed}.json"
+    base, jobs = split_method(method)
+    tag = "" if jobs == 1 else f"-j{jobs}"
+    return cache / problem / f"{base}{tag}-v{METHOD_VERSIONS[base]}-seed{seed}.json"
+
+
+def load_record(
+    cache: Path, problem: str, method: str, seed: int, n_trials: int
+) -> dict[str, Any] | None:
+    """The cached record of a run with at least ``n_trials`` trials, on this version of its
+    library (hpo_lab's own methods are versioned by :data:`METHOD_VERSIONS` alone)."""
+    path = _run_path(cache, problem, method, seed)
+    if not path.exists():
+        return None
+    record: dict[str, Any] = json.loads(path.read_text())
+    if len(record["values"]) < n_trials:
+        return None
+    library = record.get("library")
+    if library is not None and not library.startswith("hpo_lab") and (
+        library != library_version(method)
+    ):
+        return None
+    return record
 
 
 def load_run(
     cache: Path, problem: str, method: str, seed: int, n_trials: int
 ) -> list[float] | None:
     """The cached values of a run with at least ``n_trials`` trials (first ``n_trials``)."""
-    path = _run_path(cache, problem, method, seed)
-    if not path.exists():
+    record = load_record(cache, problem, method, seed, n_trials)
+    if record is None:
         return None
-    values = json.loads(path.read_text())["values"]
-    return [float(v) for v in values[:n_trials]] if len(values) >= n_trials else None
+    return [float(v) for v in record["values"][:n_trials]]
 
 
 def save_run(
-    cache: Path, problem: str, method: str, seed: int, values: list[float], seconds: float
+    cache: Path,
+    problem: str,
+    method: str,
+    seed: int,
+    values: list[float],
+    seconds: float,
+    objective_seconds: float = 0.0,
+    load: tuple[float, float] = (0.0, 0.0),
 ) -> None:
     path = _run_path(cache, problem, method, seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
+    base, jobs = split_method(method)
     record = {
         "problem": problem,
         "method": method,
-        "version": METHOD_VERSIONS[method],
+        "version": METHOD_VERSIONS[base],
+        "library": library_version(method),
         "seed": seed,
+        "jobs": jobs,
+        "sleep_ms": PARALLEL_SLEEP_MS if jobs > 1 else 0.0,
         "seconds": seconds,
+        "objective_seconds": objective_seconds,
+        "load": list(load),
         "values": values,
     }
     tmp.write_text(json.dumps(record))
@@ -451,7 +796,9 @@ def reference_values(cache: Path, problem: Problem) -> list[float]:
     rng = np.random.default_rng(REFERENCE_SEED)
     values = [problem.function(random_params(problem, rng)) for _ in range(size)]
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(values))
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(values))
+    tmp.replace(path)
     return values
 
 
@@ -475,19 +822,30 @@ def _mean_ranks(best: dict[str, list[float]]) -> dict[str, float]:
     return {m: float(ranks[:, i].mean()) for i, m in enumerate(methods)}
 
 
-def _wilcoxon(a: list[float], b: list[float]) -> str:
-    """ "p=..., better: X" for paired best values (minimized); a is Auto."""
+def wilcoxon_cell(a: list[float], b: list[float]) -> tuple[str, int]:
+    """A table cell for paired best values (minimized), ``a`` being Auto's, and the verdict:
+    +1 (Auto significantly better, p < 0.05), -1 (significantly worse) or 0."""
     from scipy.stats import wilcoxon
 
     diff = np.array(a) - np.array(b)
     if np.all(np.abs(diff) <= 1e-12 * (1 + np.abs(np.array(b)))):
-        return "p=1 (identical)"
+        return "= (identical)", 0
     p = float(wilcoxon(a, b).pvalue)
-    better = (
-        "auto" if np.median(diff) < 0 or (np.median(diff) == 0 and diff.mean() < 0) else "other"
+    auto_better = np.median(diff) < 0 or (np.median(diff) == 0 and diff.mean() < 0)
+    if p >= 0.05:
+        return f"n.s. (p={p:.2g})", 0
+    return ("**better**" if auto_better else "**worse**") + f" (p={p:.2g})", (
+        1 if auto_better else -1
     )
-    mark = " **worse**" if p < 0.05 and better == "other" else ""
-    return f"p={p:.3g}, better median: {better}{mark}"
+
+
+def _regret_scale(cache: Path, name: str) -> tuple[float, float, bool]:
+    problem = PROBLEMS[name]
+    ref = reference_values(cache, problem)
+    f_star = problem.optimum
+    if f_star is None:
+        f_star = min(min(all_cached_values(cache, name)), min(ref))
+    return f_star, statistics.median(ref) - f_star, problem.optimum is None
 
 
 def tables(
@@ -499,25 +857,38 @@ def tables(
 ) -> str:
     """The markdown tables of the cached runs (missing runs are listed, not invented).
 
-    Per problem, every method with a cached run takes part: regrets are medians over the seeds
-    it has (the "seeds" column), ranks are over the seeds that all of them have (the header says
-    when that is fewer than asked for), and the Wilcoxon tests pair the seeds both methods have.
-    The overall mean rank averages the problems on which every method took part.
+    Per problem, every sequential method with a cached run takes part: regrets are medians over
+    the seeds it has (the "seeds" column), ranks are over the seeds that all of them have (the
+    header says when that is fewer than asked for), and the Wilcoxon tests pair the seeds both
+    methods have. The overall mean rank averages the problems on which every method took part.
+    Parallel variants (``method@4``) get their own table: their regret against the same
+    method's sequential regret, and their wall time.
     """
     checkpoints = [c for c in CHECKPOINTS if c < n_trials] + [n_trials]
+    sequential = [m for m in methods if split_method(m)[1] == 1]
+    parallel = [m for m in methods if split_method(m)[1] > 1]
     lines: list[str] = []
-    rank_sum: dict[str, list[float]] = {m: [] for m in methods}
+    rank_sum: dict[str, list[float]] = {m: [] for m in sequential}
+    cat_rank_sum: dict[str, list[float]] = {m: [] for m in sequential}
     missing: list[str] = []
-    tests: list[str] = []
+    tests: dict[str, dict[str, str]] = {}
+    verdicts: dict[str, list[int]] = {}
     short: list[str] = []
+    overhead: dict[str, dict[str, float]] = {}
+    par_rows: list[str] = []
     for name in problems:
-        problem = PROBLEMS[name]
-        runs = {m: {s: load_run(cache, name, m, s, n_trials) for s in seeds} for m in methods}
-        for m in methods:
+        records = {
+            m: {s: load_record(cache, name, m, s, n_trials) for s in seeds} for m in sequential
+        }
+        runs = {
+            m: {s: (None if r is None else r["values"][:n_trials]) for s, r in rs.items()}
+            for m, rs in records.items()
+        }
+        for m in sequential:
             absent = [s for s in seeds if runs[m][s] is None]
             if absent:
                 missing.append(f"{name}/{m} (seeds {', '.join(map(str, absent))})")
-        present = [m for m in methods if any(r is not None for r in runs[m].values())]
+        present = [m for m in sequential if any(r is not None for r in runs[m].values())]
         common = [s for s in seeds if all(runs[m][s] is not None for m in present)]
         if not present or not common:
             continue
@@ -525,22 +896,18 @@ def tables(
             short.append(f"{name}: seeds {', '.join(map(str, common))}")
         values = {m: [runs[m][s] or [] for s in common] for m in present}
         own = {m: [r for r in runs[m].values() if r is not None] for m in present}
-        ref = reference_values(cache, problem)
-        f_star = problem.optimum
-        if f_star is None:
-            f_star = min(min(all_cached_values(cache, name)), min(ref))
-        scale = statistics.median(ref) - f_star
-        kind = "" if problem.optimum is not None else ", best observed"
+        f_star, scale, observed = _regret_scale(cache, name)
+        kind = ", best observed" if observed else ""
         seeds_note = "" if len(common) == len(seeds) else f"; {len(common)} seeds"
         lines += [
             "",
-            f"### {name} (f* = {f_star:.6g}{kind}; median random value "
-            f"{statistics.median(ref):.4g}{seeds_note})",
+            f"### {name} ({len(PROBLEMS[name].params)} parameters; f* = {f_star:.6g}{kind}; "
+            f"median random value {f_star + scale:.4g}{seeds_note})",
             "",
             "| method | "
             + " | ".join(f"regret @{c}" for c in checkpoints)
-            + f" | seeds | mean rank @{n_trials} |",
-            "|---|" + "---:|" * (len(checkpoints) + 2),
+            + f" | seeds | mean rank @{n_trials} | ms per trial |",
+            "|---|" + "---:|" * (len(checkpoints) + 3),
         ]
         best = {m: [min(r[:n_trials]) for r in values[m]] for m in present}
         ranks = _mean_ranks(best)
@@ -550,40 +917,116 @@ def tables(
                 regrets = [(min(r[:c]) - f_star) / scale for r in own[m]]
                 cells.append(f"{statistics.median(regrets):.3g}")
             cells.append(str(len(own[m])))
-            lines.append(f"| {m} | " + " | ".join(cells) + f" | {ranks[m]:.2f} |")
-            if len(present) == len(methods):
+            per_trial = [
+                1e3 * (r["seconds"] - r.get("objective_seconds", 0.0)) / n_trials
+                for r in records[m].values()
+                if r is not None and "objective_seconds" in r
+            ]
+            ms = statistics.median(per_trial) if per_trial else math.nan
+            overhead.setdefault(m, {})[name] = ms
+            lines.append(
+                f"| {m} | " + " | ".join(cells) + f" | {ranks[m]:.2f} | "
+                + ("" if math.isnan(ms) else f"{ms:.3g}") + " |"
+            )
+            if len(present) == len(sequential):
                 rank_sum[m].append(ranks[m])
+                if name in CATEGORICAL_PROBLEMS:
+                    cat_rank_sum[m].append(ranks[m])
         if "auto" in best:
-            for other in ("optuna-tpe", "optuna-gp"):
-                if other in best:
+            for other in PEERS:
+                if other in present:
                     # Paired over every seed both have (not only those all methods have).
                     pairs = [
                         (min(a[:n_trials]), min(b[:n_trials]))
                         for a, b in ((runs["auto"][s], runs[other][s]) for s in seeds)
                         if a is not None and b is not None
                     ]
-                    result = _wilcoxon([a for a, _ in pairs], [b for _, b in pairs])
-                    tests.append(f"| {name} | {other} | {len(pairs)} | {result} |")
-    complete = [m for m in methods if rank_sum[m]]
+                    cell, verdict = wilcoxon_cell([a for a, _ in pairs], [b for _, b in pairs])
+                    tests.setdefault(name, {})[other] = cell
+                    verdicts.setdefault(other, []).append(verdict)
+        # Parallel variants of this problem against their sequential runs.
+        for pm in parallel:
+            base = split_method(pm)[0]
+            precs = [load_record(cache, name, pm, s, n_trials) for s in seeds]
+            have = [r for r in precs if r is not None]
+            if not have or base not in present:
+                continue
+            par = statistics.median(
+                [(min(r["values"][:n_trials]) - f_star) / scale for r in have]
+            )
+            seq = statistics.median(
+                [(min(r[:n_trials]) - f_star) / scale for r in own[base]]
+            )
+            ratio = "" if seq <= 0 else f"{par / seq:.2f}"
+            if seq <= 0 and par <= 0:
+                ratio = "1 (both 0)"
+            wall = statistics.median([r["seconds"] for r in have])
+            seq_wall = statistics.median(
+                [
+                    r["seconds"] + n_trials * PARALLEL_SLEEP_MS / 1e3
+                    for r in records[base].values()
+                    if r is not None
+                ]
+            )
+            par_rows.append(
+                f"| {name} | {base} | {seq:.3g} | {par:.3g} | {ratio} | {len(have)} | "
+                f"{wall:.1f} | {seq_wall:.1f} |"
+            )
+    complete = [m for m in sequential if rank_sum[m]]
     if complete:
         n_prob = len(rank_sum[complete[0]])
         lines += [
             "",
             f"### Overall mean rank at {n_trials} trials ({n_prob} problems)",
             "",
-            "| method | mean rank |",
-            "|---|---:|",
+            "| method | mean rank | categorical problems |",
+            "|---|---:|---:|",
         ]
         for m in sorted(complete, key=lambda m: statistics.mean(rank_sum[m])):
-            lines.append(f"| {m} | {statistics.mean(rank_sum[m]):.2f} |")
+            cat = f"{statistics.mean(cat_rank_sum[m]):.2f}" if cat_rank_sum[m] else ""
+            lines.append(f"| {m} | {statistics.mean(rank_sum[m]):.2f} | {cat} |")
     if tests:
+        peers = [p for p in PEERS if any(p in row for row in tests.values())]
         lines += [
             "",
-            f"### Wilcoxon signed-rank, Auto vs Optuna (paired over seeds, best at {n_trials})",
+            f"### Wilcoxon signed-rank, Auto vs each peer (paired over seeds, best at "
+            f"{n_trials}; p < 0.05 marked)",
             "",
-            "| problem | vs | seeds | result |",
-            "|---|---|---:|---|",
-            *tests,
+            "| problem | " + " | ".join(peers) + " |",
+            "|---|" + "---|" * len(peers),
+        ]
+        for name, row in tests.items():
+            lines.append(f"| {name} | " + " | ".join(row.get(p, "") for p in peers) + " |")
+        lines.append(
+            "| **Auto better / worse** | "
+            + " | ".join(
+                f"{verdicts[p].count(1)} / {verdicts[p].count(-1)}" for p in peers
+            )
+            + " |"
+        )
+    if overhead:
+        lines += [
+            "",
+            f"### Overhead: ms per trial outside the objective, median over seeds ({n_trials} "
+            "trials)",
+            "",
+            "| method | median over problems | max over problems |",
+            "|---|---:|---:|",
+        ]
+        for m, per in overhead.items():
+            vals = [v for v in per.values() if not math.isnan(v)]
+            if vals:
+                lines.append(f"| {m} | {statistics.median(vals):.3g} | {max(vals):.3g} |")
+    if par_rows:
+        lines += [
+            "",
+            f"### Parallel: n_jobs=4 on threads ({PARALLEL_SLEEP_MS:g} ms sleep in the "
+            f"objective) against n_jobs=1, median regret at {n_trials}",
+            "",
+            "| problem | method | 1 worker | 4 workers | ratio 4 / 1 | seeds | wall s, 4 workers "
+            "| wall s, 1 worker (+ sleeps) |",
+            "|---|---|---:|---:|---:|---:|---:|---:|",
+            *par_rows,
         ]
     if short:
         lines += ["", "Problems compared on fewer seeds: " + "; ".join(short)]
@@ -605,8 +1048,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--problems", nargs="+", choices=sorted(PROBLEMS), default=list(PROBLEMS))
     parser.add_argument(
-        "--methods", nargs="+", choices=list(METHOD_VERSIONS), default=list(METHOD_VERSIONS)
+        "--methods",
+        nargs="+",
+        type=_known_method,
+        default=[*SEQUENTIAL_METHODS, *PARALLEL_METHODS],
+        help="methods; METHOD@4 runs it with 4 threads (only on the problems of "
+        f"--parallel-problems, default {' '.join(PARALLEL_PROBLEMS)})",
     )
+    parser.add_argument("--parallel-problems", nargs="+", default=list(PARALLEL_PROBLEMS))
     parser.add_argument(
         "--seeds", type=_seeds, default=list(range(10)), help="e.g. 0-9 or 0,3,5 (default 0-9)"
     )
@@ -619,6 +1068,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="smoke run: 2 cheap problems, 2 seeds, 15 trials, no Optuna GP",
     )
     args = parser.parse_args(argv)
+    try:
+        from threadpoolctl import threadpool_limits
+
+        # One BLAS/OpenMP thread for every library and objective: on a shared 2-core machine
+        # more threads only wait for cores (an unscaled logistic regression took 6 s, not 0.4).
+        threadpool_limits(1)
+    except ImportError:
+        pass
     if args.quick:
         args.problems, args.methods, args.seeds, args.trials = (
             list(QUICK_PROBLEMS),
@@ -642,13 +1099,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             problem = PROBLEMS[name]
             reference_values(args.cache_dir, problem)
             for method in methods:
+                if split_method(method)[1] > 1 and name not in args.parallel_problems:
+                    continue
                 for seed in args.seeds:
                     if load_run(args.cache_dir, name, method, seed, args.trials) is not None:
                         continue
-                    start = time.perf_counter()
-                    values = run_method(method, problem, seed, args.trials)
-                    seconds = time.perf_counter() - start
-                    save_run(args.cache_dir, name, method, seed, values, seconds)
+                    load_before = os.getloadavg()[0]
+                    values, seconds, in_objective = run_method(
+                        method, problem, seed, args.trials
+                    )
+                    save_run(
+                        args.cache_dir, name, method, seed, values, seconds, in_objective,
+                        (load_before, os.getloadavg()[0]),
+                    )
                     print(
                         f"{name} {method} seed {seed}: best {min(values):.6g} ({seconds:.1f} s)",
                         file=sys.stderr,
@@ -656,8 +1119,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     )
     print(tables(args.cache_dir, args.problems, methods, args.seeds, args.trials))
     print(
-        f"\nMachine: {platform.machine()}, Python {platform.python_version()}, "
-        f"seeds {args.seeds[0]}-{args.seeds[-1]}, {args.trials} trials"
+        f"\nMachine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, load average {os.getloadavg()[0]:.1f}, seeds "
+        f"{args.seeds[0]}-{args.seeds[-1]}, {args.trials} trials; "
+        + ", ".join(sorted({library_version(m) for m in methods}))
     )
     return 0
 

@@ -10,15 +10,29 @@ Quality (``--quality``): median best value over seeds after 100 trials on Branin
 Hartmann-6 (6-d) for hpo_lab TPE (default multivariate, and univariate), Optuna TPE (default
 multivariate, and univariate) and random search. Both libraries default to the joint model.
 
+Every parameter kind (``--kinds``): the same side-by-side timing at ``--kind-trials`` (2,000)
+finished trials for six parameters of one kind (floats, log-floats, integers, categoricals of
+five choices) and a mixed space of all of them, against Optuna's TPE.
+
+Long studies (``--long``): one study per sampler (hpo_lab TPE, hpo_lab AutoSampler, Optuna
+TPE) grows to 10,000 trials; at 1,000, 5,000 and 10,000 finished trials a window of 100
+trials is timed, the three samplers taking turns in blocks of 10 (between windows the
+studies are filled with random trials, which costs the same for every sampler).
+
 Usage:
     python benchmarks/tpe_overhead.py [--sizes 100 1000 5000] [--dims 6 20] [--repeats 5]
+    python benchmarks/tpe_overhead.py --kinds [--kind-trials 2000] [--repeats 5]
+    python benchmarks/tpe_overhead.py --long [--windows 1000 5000 10000] [--window 100]
     python benchmarks/tpe_overhead.py --quality [--seeds 10] [--trials 100]
+
+Every table says the load average before and after it: the machine may be shared.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import platform
 import statistics
 import sys
@@ -30,7 +44,7 @@ import numpy as np
 from _functions import BRANIN_MIN, HARTMANN6_MIN, branin, hartmann6
 
 import hpo_lab
-from hpo_lab.samplers import RandomSampler
+from hpo_lab.samplers import AutoSampler, RandomSampler
 from hpo_lab.samplers._tpe import TPESampler
 
 
@@ -96,6 +110,123 @@ def overhead(sizes: list[int], dims: list[int], repeats: int, block: int) -> Non
                   f"{med['ours'] / med['optuna']:.2f} |", flush=True)
 
 
+_CHOICES = ("a", "b", "c", "d", "e")
+
+
+def _kind_objective(kind: str) -> Callable[[Any], float]:
+    """A trivial objective over six parameters of one ``kind`` (or ``"mixed"``)."""
+
+    def objective(trial: Any) -> float:
+        if kind == "float":
+            xs = [trial.suggest_float(f"x{i}", 0.0, 1.0) for i in range(6)]
+        elif kind == "log-float":
+            xs = [
+                0.1 * np.log10(trial.suggest_float(f"x{i}", 1e-5, 1.0, log=True))
+                for i in range(6)
+            ]
+        elif kind == "int":
+            xs = [trial.suggest_int(f"x{i}", 0, 100) / 100 for i in range(6)]
+        elif kind == "categorical":
+            xs = [
+                _CHOICES.index(trial.suggest_categorical(f"x{i}", _CHOICES)) / 4
+                for i in range(6)
+            ]
+        else:
+            xs = [
+                trial.suggest_float("f", 0.0, 1.0),
+                0.1 * np.log10(trial.suggest_float("lf", 1e-5, 1.0, log=True)),
+                trial.suggest_int("i", 0, 100) / 100,
+                np.log2(trial.suggest_int("li", 1, 1024, log=True)) / 10,
+                _CHOICES.index(trial.suggest_categorical("c", _CHOICES)) / 4,
+                trial.suggest_float("s", 0.0, 1.0, step=0.05),
+            ]
+        return float(np.sum((np.array(xs) - 0.3) ** 2))
+
+    return objective
+
+
+KINDS = ("float", "log-float", "int", "categorical", "mixed")
+
+
+def _load() -> str:
+    return f"{os.getloadavg()[0]:.1f}"
+
+
+def kinds(n: int, repeats: int, block: int) -> None:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    print(f"# TPE ms per trial at {n} finished trials, six parameters of each kind; median of "
+          f"{repeats} x {block}; load average {_load()} before")
+    print()
+    print("| parameters | hpo_lab TPE | Optuna TPE | ratio hpo_lab / Optuna |")
+    print("|---|---:|---:|---:|")
+    for kind in KINDS:
+        objective = _kind_objective(kind)
+        ours = hpo_lab.create_study(sampler=RandomSampler(seed=0))
+        ours.optimize(objective, n_trials=n)
+        theirs = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+        theirs.optimize(objective, n_trials=n)
+        ours.sampler = TPESampler(seed=0)
+        theirs.sampler = optuna.samplers.TPESampler(seed=0)
+        for s in (ours, theirs):
+            _time_block(s, objective, 2)
+        times: dict[str, list[float]] = {"ours": [], "optuna": []}
+        for r in range(repeats):
+            order: list[tuple[str, Any]] = [("ours", ours), ("optuna", theirs)]
+            for key, study in order[r % 2 :] + order[: r % 2]:
+                times[key] += _time_block(study, objective, block)
+        med = {k: 1e3 * statistics.median(v) for k, v in times.items()}
+        print(f"| {kind} | {med['ours']:.2f} | {med['optuna']:.2f} | "
+              f"{med['ours'] / med['optuna']:.3f} |", flush=True)
+    print(f"\nload average {_load()} after")
+
+
+def long_studies(windows: list[int], window: int, block: int) -> None:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    objective = _kind_objective("mixed")
+    print(f"# ms per trial (ask + suggests + tell, trivial objective, six mixed parameters) in "
+          f"windows of {window} trials, the samplers taking turns in blocks of {block}")
+    print()
+    print("| finished trials | hpo_lab TPE | hpo_lab Auto | Optuna TPE | TPE / Optuna | "
+          "Auto / Optuna | load average |")
+    print("|---:|---:|---:|---:|---:|---:|---|")
+    studies: dict[str, Any] = {
+        "tpe": hpo_lab.create_study(sampler=RandomSampler(seed=0)),
+        "auto": hpo_lab.create_study(sampler=RandomSampler(seed=1)),
+        "optuna": optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0)),
+    }
+    models: dict[str, Any] = {
+        "tpe": TPESampler(seed=0),
+        "auto": AutoSampler(seed=0),
+        "optuna": optuna.samplers.TPESampler(seed=0),
+    }
+    fillers: dict[str, Any] = {
+        "tpe": RandomSampler(seed=2),
+        "auto": RandomSampler(seed=3),
+        "optuna": optuna.samplers.RandomSampler(seed=2),
+    }
+    for start in windows:
+        before = _load()
+        for key, study in studies.items():
+            study.sampler = fillers[key]
+            missing = start - len(study.trials)
+            if missing > 0:
+                study.optimize(objective, n_trials=missing)
+            study.sampler = models[key]
+        times: dict[str, list[float]] = {k: [] for k in studies}
+        keys = list(studies)
+        for r in range(max(1, window // block)):
+            for key in keys[r % 3 :] + keys[: r % 3]:
+                times[key] += _time_block(studies[key], objective, block)
+        med = {k: 1e3 * statistics.mean(v) for k, v in times.items()}
+        print(f"| {start} | {med['tpe']:.2f} | {med['auto']:.2f} | {med['optuna']:.2f} | "
+              f"{med['tpe'] / med['optuna']:.3f} | {med['auto'] / med['optuna']:.3f} | "
+              f"{before} -> {_load()} |", flush=True)
+
+
 def quality(seeds: int, n_trials: int) -> None:
     import optuna
 
@@ -139,12 +270,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--block", type=int, default=4)
     parser.add_argument("--quality", action="store_true")
+    parser.add_argument("--kinds", action="store_true", help="every parameter kind")
+    parser.add_argument("--kind-trials", type=int, default=2000)
+    parser.add_argument("--long", action="store_true", help="windows in a long study")
+    parser.add_argument("--windows", type=int, nargs="+", default=[1000, 5000, 10000])
+    parser.add_argument("--window", type=int, default=100)
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--trials", type=int, default=100)
     args = parser.parse_args(argv)
     logging.getLogger("hpo_lab").setLevel(logging.WARNING)
     if args.quality:
         quality(args.seeds, args.trials)
+    elif args.kinds:
+        kinds(args.kind_trials, args.repeats, args.block)
+    elif args.long:
+        long_studies(args.windows, args.window, 10)
     else:
         overhead(args.sizes, args.dims, args.repeats, args.block)
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import statistics
 import threading
 import warnings
@@ -12,7 +13,7 @@ import pytest
 
 import hpo_lab
 from hpo_lab.samplers import RandomSampler
-from hpo_lab.samplers._tpe import TPESampler
+from hpo_lab.samplers._tpe import TPESampler, default_gamma
 from hpo_lab.study._study import Study
 from hpo_lab.trial._state import TrialState
 from hpo_lab.trial._trial import Trial
@@ -372,3 +373,143 @@ def test_a_range_narrower_than_any_kernel_width_still_gets_proposals() -> None:
         value = trial.suggest_float("a", 0.0, 5e-324)
         assert 0.0 <= value <= 5e-324
         study.tell(trial, 0.0)
+
+
+def _split_of(study: Study, gamma: Any) -> tuple[list[int], list[int]]:
+    """The (good, bad) trial numbers that TPE splits ``study``'s observations into for the
+    next trial."""
+    sampler = TPESampler(seed=0, n_startup_trials=0, gamma=gamma)
+    study.sampler = sampler
+    asked = study.ask()
+    frozen = next(t for t in study.trials if t.number == asked.number)
+    split = sampler._prepare(study.view, frozen)
+    assert split is not None
+    number_of = {row: number for number, row in split.history.own_rows.items()}
+    numbers = [number_of[int(row)] for row in split.rows]
+    good = sorted(n for n, below in zip(numbers, split.is_below) if below)
+    bad = sorted(n for n, below in zip(numbers, split.is_below) if not below)
+    study.tell(asked, state=TrialState.FAIL)
+    return good, bad
+
+
+def _tied_and_pruned_study() -> Study:
+    """Trials 0..11: COMPLETE values with ties, PRUNED ones at various steps, FAIL and a RUNNING
+    trial, in an order that interleaves them."""
+    study = hpo_lab.create_study(sampler=RandomSampler(seed=0))
+    outcomes: list[tuple[str, Any]] = [
+        ("complete", 2.0),  # 0
+        ("complete", 1.0),  # 1
+        ("pruned", {0: 0.5, 1: 9.0}),  # 2: deepest report at step 1
+        ("complete", 1.0),  # 3: ties with 1
+        ("fail", None),  # 4: never an observation
+        ("pruned", {0: -5.0}),  # 5: a better value, but only at step 0
+        ("complete", 1.0),  # 6: ties with 1 and 3
+        ("pruned", None),  # 7: pruned without a report: ranked last
+        ("complete", 0.5),  # 8
+        ("pruned", {0: 3.0, 1: 8.0}),  # 9: step 1, better than 2
+        ("complete", 3.0),  # 10
+        ("running", None),  # 11: a liar at most, never counted in the split
+    ]
+    for kind, value in outcomes:
+        trial = study.ask()
+        trial.suggest_float("x", 0.0, 1.0)
+        if kind == "complete":
+            study.tell(trial, value)
+        elif kind == "pruned":
+            for step, v in (value or {}).items():
+                trial.report(v, step)
+            study.tell(trial, state=TrialState.PRUNED)
+        elif kind == "fail":
+            study.tell(trial, state=TrialState.FAIL)
+    return study
+
+
+# The ranking the split must follow: COMPLETE by value (ties: the older trial first), then
+# PRUNED by their deepest step, deeper first, then by the value there, then PRUNED without reports.
+_RANKING = [8, 1, 3, 6, 0, 10, 9, 2, 5, 7]
+
+
+@pytest.mark.parametrize("n_good", [1, 2, 3, 4, 5, 7, 9, 10])
+def test_good_group_has_exactly_gamma_observations(n_good: int) -> None:
+    seen: list[int] = []
+
+    def gamma(n: int) -> int:
+        seen.append(n)
+        return n_good
+
+    good, bad = _split_of(_tied_and_pruned_study(), gamma)
+    assert seen == [10]  # COMPLETE and PRUNED trials; neither FAIL nor RUNNING ones
+    assert good == sorted(_RANKING[:n_good])
+    assert bad == sorted(_RANKING[n_good:])
+
+
+@pytest.mark.parametrize(("n_good", "clamped"), [(0, 1), (-3, 1), (11, 10), (100, 10)])
+def test_good_group_size_is_clamped_to_the_observations(n_good: int, clamped: int) -> None:
+    good, bad = _split_of(_tied_and_pruned_study(), lambda n: n_good)
+    assert good == sorted(_RANKING[:clamped])
+    assert len(good) + len(bad) == 10
+
+
+def test_default_gamma_split_with_ties() -> None:
+    study = hpo_lab.create_study(sampler=RandomSampler(seed=0))
+    # 25 trials, values 0, 0, 1, 1, 2, 2, ...: default_gamma(25) = 3 takes both 0s and the
+    # older 1.
+    for i in range(25):
+        study.enqueue_trial({"x": i / 25})
+        trial = study.ask()
+        trial.suggest_float("x", 0.0, 1.0)
+        study.tell(trial, float(i // 2))
+    good, _ = _split_of(study, default_gamma)
+    assert default_gamma(25) == 3
+    assert good == [0, 1, 2]
+
+
+@pytest.mark.parametrize(
+    ("n_good", "good_inside", "good_outside"),
+    [(2, {3, 6}, {8, 1}), (0, {3}, {8, 1}), (100, {3, 6, 0, 10, 9, 7}, {8, 1, 2, 5})],
+)
+def test_good_group_inside_a_narrowed_box_has_exactly_gamma_of_the_inside(
+    n_good: int, good_inside: set[int], good_outside: set[int]
+) -> None:
+    study = _tied_and_pruned_study()
+    sampler = TPESampler(seed=0, n_startup_trials=0, gamma=lambda n: n_good)
+    study.sampler = sampler
+    asked = study.ask()
+    frozen = next(t for t in study.trials if t.number == asked.number)
+    split = sampler._prepare(study.view, frozen)
+    assert split is not None
+    number_of = {row: number for number, row in split.history.own_rows.items()}
+    numbers = [number_of[int(row)] for row in split.rows]
+    inside_numbers = {0, 3, 6, 9, 10, 7}  # by rank: 3, 6, 0, 10, 9, 7
+    inside = np.array([n in inside_numbers for n in numbers])
+    good = {n for n, b in zip(numbers, split.below_within(inside)) if b}
+    # The best gamma(6) inside (at least one, at most all six) set the threshold; outside, the
+    # observations ranked better than it are good too.
+    assert {n for n in good if n in inside_numbers} == good_inside
+    assert {n for n in good if n not in inside_numbers} == good_outside
+
+
+def test_a_copy_ranks_tied_observations_as_the_original() -> None:
+    # Values are 0 or 1, so the good group is picked among ties; a copied sampler reads the
+    # whole history at once, and must pick the same observations as the original, which read
+    # it trial by trial (here with two trials told out of order).
+    def objective(trial: Trial) -> float:
+        return float(trial.suggest_float("x", 0.0, 1.0) > 0.3)
+
+    def history() -> Study:
+        study = hpo_lab.create_study(
+            study_name="ties", sampler=TPESampler(seed=1, n_startup_trials=5)
+        )
+        study.optimize(objective, n_trials=12)
+        first, second = study.ask(), study.ask()
+        study.tell(second, objective(second))
+        study.tell(first, objective(first))
+        study.optimize(objective, n_trials=10)
+        return study
+
+    study, twin = history(), history()
+    assert [t.params for t in study.trials] == [t.params for t in twin.trials]
+    twin.sampler = copy.deepcopy(study.sampler)
+    study.optimize(objective, n_trials=8)
+    twin.optimize(objective, n_trials=8)
+    assert [t.params for t in study.trials] == [t.params for t in twin.trials]

@@ -41,9 +41,15 @@ from typing import Literal
 
 import numpy as np
 
-__all__ = ["Dimension", "ParzenEstimator", "default_weights"]
+__all__ = ["Dimension", "ParzenEstimator", "default_weights", "summarize"]
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
+def _EPS_RULE(prior_weight: float, n: int) -> float:
+    """Off-choice mass of a categorical kernel: the prior weight spread over the observations."""
+    return prior_weight / max(n, 1)
+
 
 _scratch_local = threading.local()
 
@@ -165,39 +171,129 @@ def default_weights(n: int) -> np.ndarray:
     return np.concatenate([np.linspace(1.0 / n, 1.0, num=n - 25), np.ones(25)])
 
 
-def _log_mass(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``log(Phi(b) - Phi(a))`` for standardized bounds ``a <= b``, accurate in both tails."""
-    # Imported here: scipy.special takes longer to import than all of hpo_lab's core.
-    from scipy.special import log_ndtr, ndtr
+def summarize(
+    observations: np.ndarray, weights: np.ndarray, max_kernels: int, n_exact: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``max_kernels`` weighted rows that stand for a weighted sample, oldest first.
 
-    # Fast path: a plain difference is accurate when the mass is not tiny (the usual case).
-    # Phi is evaluated only where it differs from 0 or 1 in double precision (|z| < 8.3):
-    # kernels well inside the box, most of them, cost nothing.
-    pa = np.zeros(a.shape)
-    pb = np.ones(b.shape)
-    need_a = a > -8.3
-    need_b = b < 8.3
-    pa[need_a] = ndtr(a[need_a])
-    pb[need_b] = ndtr(b[need_b])
-    diff = pb - pa
-    if np.all(diff > 1e-8):
-        fast: np.ndarray = np.log(diff)
-        return fast
-    # In the upper tail Phi(b) - Phi(a) = Phi(-a) - Phi(-b) keeps the significant digits.
+    The newest ``n_exact`` rows are kept as they are; the older ones are replaced by a
+    systematic sample by weight (the rows where the cumulative weight crosses ``(j + 1/2) / B``
+    of its total, ``B = max_kernels - n_exact``), each carrying ``1 / B`` of that total (a row
+    picked twice carries twice as much). The sample's mixture is thus the original one in
+    expectation, and its total weight is the same. Nothing is random: a history summarizes the
+    same way however often it is read.
+
+    Args:
+        observations: ``(n, d)`` rows, oldest first.
+        weights: ``(n,)`` non-negative weights.
+        max_kernels: The most rows to return (``>= n_exact + 1``).
+        n_exact: How many of the newest rows to keep exactly.
+
+    Returns:
+        ``(rows, weights)`` with at most ``max_kernels`` rows, oldest first; the input
+        itself when it is no larger.
+
+    Example:
+        >>> import numpy as np
+        >>> obs = np.arange(10.0)[:, None]
+        >>> rows, w = summarize(obs, np.ones(10), max_kernels=4, n_exact=2)
+        >>> rows[:, 0].tolist(), w.tolist()
+        ([2.0, 6.0, 8.0, 9.0], [4.0, 4.0, 1.0, 1.0])
+    """
+    n = len(observations)
+    if max_kernels < n_exact + 1:
+        raise ValueError(
+            f"max_kernels must be > n_exact, but got max_kernels={max_kernels}, "
+            f"n_exact={n_exact}"
+        )
+    if n <= max_kernels:
+        return observations, weights
+    n_old = n - n_exact
+    n_blocks = max_kernels - n_exact
+    cum = np.cumsum(weights[:n_old])
+    total = float(cum[-1])
+    if not total > 0:  # the old rows carry no weight: they contribute nothing
+        return observations[n_old:], weights[n_old:]
+    targets = (np.arange(n_blocks) + 0.5) * (total / n_blocks)
+    picks = np.minimum(np.searchsorted(cum, targets, side="right"), n_old - 1)
+    picks, counts = np.unique(picks, return_counts=True)
+    rep_w = counts * (total / n_blocks)
+    rows = np.concatenate([observations[picks], observations[n_old:]])
+    out_w = np.concatenate([rep_w, weights[n_old:]])
+    return rows, out_w
+
+
+def _log_mass(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``log(Phi(b) - Phi(a))`` for standardized bounds ``a <= b``, accurate in both tails.
+
+    Elementwise, after mirroring intervals in the upper tail into the lower one (where ``Phi``
+    keeps its relative precision), by the cheapest form that is accurate there:
+
+    * a cell much narrower than its distance to the centre: the midpoint rule with its
+      second-order term, ``phi(m) w (1 + w^2 (m^2 - 1) / 24)``, exact to ``O((w m)^4)``;
+    * beyond 37 standard deviations, where ``Phi`` underflows: the asymptotic series of
+      ``log Phi``;
+    * elsewhere a plain difference of ``Phi`` where that keeps nine significant digits (almost
+      everywhere), and a difference in log space where it does not.
+    """
+    # Imported here: scipy.special takes longer to import than all of hpo_lab's core.
+    from scipy.special import ndtr
+
     flip = a > 0
     lo = np.where(flip, -b, a)
     hi = np.where(flip, -a, b)
-    log_hi = log_ndtr(hi)
-    log_lo = log_ndtr(lo)
+    out = np.empty(np.shape(lo))
+    with np.errstate(invalid="ignore"):
+        width = hi - lo
+        mid = 0.5 * (lo + hi)
+        narrow = (width * np.maximum(1.0, np.abs(mid)) < 1e-3) & (width > 0)
+    deep = (hi < _DEEP) & ~narrow
+    rest = ~(narrow | deep)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out: np.ndarray = log_hi + np.log1p(-np.exp(log_lo - log_hi))
-        # An interval narrower than the precision of Phi: its mass is density times width.
-        tiny = ~np.isfinite(out) & (hi > lo) & np.isfinite(lo) & np.isfinite(hi)
-        if np.any(tiny):
-            mid = 0.5 * (lo + hi)
-            approx = -0.5 * mid * mid - _LOG_SQRT_2PI + np.log(hi - lo)
-            out = np.where(tiny, approx, out)
-    return np.where(hi > lo, out, -np.inf)
+        if np.any(narrow):
+            w, m = width[narrow], mid[narrow]
+            out[narrow] = (
+                -0.5 * m * m - _LOG_SQRT_2PI + np.log(w) + np.log1p(w * w * (m * m - 1) / 24)
+            )
+        if np.any(deep):
+            log_hi = _log_ndtr_deep(hi[deep])
+            log_lo = _log_ndtr_deep(lo[deep])
+            out[deep] = log_hi + np.log(-np.expm1(log_lo - log_hi))
+        lo_r, hi_r = lo[rest], hi[rest]
+        p_hi = ndtr(hi_r)
+        diff = p_hi - ndtr(lo_r)
+        near = np.log(diff)
+        slow = ~(diff > 1e-9 * p_hi) & (hi_r > lo_r)
+        if np.any(slow):
+            near[slow] = _log_mass_tail(lo_r[slow], hi_r[slow])
+        out[rest] = near
+    out[~(b > a)] = -np.inf
+    return out
+
+
+# Below this standardized point Phi is under 1e-299: log Phi comes from its asymptotic series.
+_DEEP = -37.0
+
+
+def _log_ndtr_deep(z: np.ndarray) -> np.ndarray:
+    """``log Phi(z)`` for ``z <= -37`` (or ``-inf``): the asymptotic series
+    ``Phi(z) = phi(z) / -z * (1 - 1/z^2 + 3/z^4 - 15/z^6 + 105/z^8 - ...)`` (Abramowitz and
+    Stegun 26.2.12), whose next term is below 1e-13 of the sum there."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = 1.0 / (z * z)
+        series = np.log1p(r * (-1.0 + r * (3.0 + r * (-15.0 + 105.0 * r))))
+        out: np.ndarray = -0.5 * z * z - np.log(-z) - _LOG_SQRT_2PI + series
+    return np.where(np.isneginf(z), -np.inf, out)
+
+
+def _log_mass_tail(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """``log(Phi(hi) - Phi(lo))`` in log space, for ``lo < hi``, ``lo <= 0``."""
+    from scipy.special import log_ndtr
+
+    log_hi = log_ndtr(hi)
+    with np.errstate(divide="ignore"):
+        out: np.ndarray = log_hi + np.log(-np.expm1(log_ndtr(lo) - log_hi))
+    return out
 
 
 def _sample_standard_truncnorm(
@@ -354,7 +450,7 @@ class ParzenEstimator:
                     f"categorical column {j} must hold indices in [0, {c}), but got {codes}"
                 )
             # Off-choice mass shrinks as observations accumulate; the prior row is uniform.
-            eps = prior_weight / max(n, 1) if use_prior else 0.0
+            eps = _EPS_RULE(prior_weight, n) if use_prior else 0.0
             table = np.full((n_kernels, c), eps)
             table[np.arange(n), codes] += 1.0
             if use_prior:
@@ -501,38 +597,46 @@ class ParzenEstimator:
         self._dims = dims
         self._refresh()
 
-    def _column_terms(self, x: np.ndarray, j: int) -> np.ndarray:
-        """``(m, k)`` log density of each kernel at each of ``m`` points, column ``j`` only,
-        for discrete and categorical columns."""
-        d = self._dims[j]
-        if d.is_categorical:
-            i = self._cat.index(j)
+    def _column_terms(self, x: np.ndarray) -> list[tuple[int, np.ndarray]]:
+        """``(column, (m, k) log mass of each kernel at each of m points)`` for every discrete
+        and categorical column.
+
+        The discrete columns go through :func:`_log_mass` in one batch, each kernel once per
+        distinct value among the points (candidates often share grid values).
+        """
+        out: list[tuple[int, np.ndarray]] = []
+        if self._disc:
+            za_parts, zb_parts, backs, empty = [], [], [], []
+            for i in self._disc:
+                d = self._dims[self._num[i]]
+                assert d.step is not None
+                v, back = np.unique(x[:, self._num[i]], return_inverse=True)
+                half = 0.5 * d.step
+                a = np.maximum(v - half, 0.5 * d.low) if d.log else v - half
+                b = v + half
+                if d.log:
+                    a, b = np.log(a), np.log(b)
+                a = np.maximum(a, self._lo[i])
+                b = np.minimum(b, self._hi[i])
+                mu, inv_sigma = self._mu[:, i], 1.0 / self._sigma[:, i]
+                za_parts.append((a[:, None] - mu[None, :]) * inv_sigma[None, :])
+                zb_parts.append((b[:, None] - mu[None, :]) * inv_sigma[None, :])
+                backs.append(back.reshape(-1))
+                empty.append(~(b > a))
+            mass = _log_mass(np.concatenate(za_parts), np.concatenate(zb_parts))
+            start = 0
+            for i, back, dead in zip(self._disc, backs, empty):
+                per_value = mass[start : start + len(dead)] - self._log_z[None, :, i]
+                start += len(dead)
+                per_value[dead] = -np.inf
+                out.append((self._num[i], per_value[back]))
+        for i, j in enumerate(self._cat):
             codes = x[:, j].astype(np.intp)
             ok = (codes >= 0) & (codes < self._tables[i].shape[1])
             with np.errstate(divide="ignore"):
                 vals: np.ndarray = np.log(self._tables[i][:, np.where(ok, codes, 0)].T)
             vals[~ok] = -np.inf
-            return vals
-        i = self._num.index(j)
-        v = x[:, j]
-        mu = self._mu[:, i]
-        sigma = self._sigma[:, i]
-        assert d.step is not None
-        half = 0.5 * d.step
-        a = np.maximum(v - half, 0.5 * d.low) if d.log else v - half
-        b = v + half
-        if d.log:
-            a, b = np.log(a), np.log(b)
-        a = np.maximum(a, self._lo[i])
-        b = np.minimum(b, self._hi[i])
-        out: np.ndarray = (
-            _log_mass(
-                (a[:, None] - mu[None, :]) / sigma[None, :],
-                (b[:, None] - mu[None, :]) / sigma[None, :],
-            )
-            - self._log_z[None, :, i]
-        )
-        out[~(b > a)] = -np.inf
+            out.append((j, vals))
         return out
 
     def _continuous_t(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -599,8 +703,8 @@ class ParzenEstimator:
                 res = np.where(under, exact.T - jac, res)
             res[~inside] = -np.inf
             out[:, [self._num[i] for i in self._cont]] = res
-        for j in [self._num[i] for i in self._disc] + self._cat:
-            out[:, j] = _logsumexp_rows(self._column_terms(x, j) + self._log_wc[None, :, j])
+        for j, terms in self._column_terms(x):
+            out[:, j] = _logsumexp_rows(terms + self._log_wc[None, :, j])
         return out
 
     def log_pdf(self, x: np.ndarray) -> np.ndarray:
@@ -630,8 +734,8 @@ class ParzenEstimator:
             comp[~np.all(inside, axis=1)] = -np.inf
         else:
             comp = np.broadcast_to(log_w[None, :], (x.shape[0], self.n_kernels)).copy()
-        for j in [self._num[i] for i in self._disc] + self._cat:
-            comp += self._column_terms(x, j)
+        for _, terms in self._column_terms(x):
+            comp += terms
         return _logsumexp_rows(comp)
 
     def _check(self, x: np.ndarray) -> np.ndarray:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import bisect
+import copy
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -17,7 +19,7 @@ from hpo_lab.distributions import (
     _choice_key,
 )
 from hpo_lab.samplers._base import BaseSampler
-from hpo_lab.samplers._tpe._parzen import Dimension, ParzenEstimator, default_weights
+from hpo_lab.samplers._tpe._parzen import Dimension, ParzenEstimator, default_weights, summarize
 from hpo_lab.search_space._transform import decode_unit, snap_to_grid
 from hpo_lab.trial._frozen import FrozenTrial
 from hpo_lab.trial._state import TrialState
@@ -25,14 +27,19 @@ from hpo_lab.trial._state import TrialState
 if TYPE_CHECKING:
     from hpo_lab.study._view import StudyView
 
-__all__ = ["TPESampler", "default_gamma"]
+__all__ = ["CONSTRAINTS_KEY", "TPESampler", "default_gamma", "violation"]
 
 _OBSERVED = (TrialState.COMPLETE, TrialState.PRUNED)
 _RUNNING = (TrialState.RUNNING,)
 
 # Ranking groups, best first: finished with a value, pruned (ranked by their last report),
-# pruned without reports, and running trials when the constant liar is on.
-_COMPLETE, _PRUNED, _NO_VALUE, _LIAR = 0, 1, 2, 3
+# pruned without reports, infeasible (ranked by their total constraint violation), and
+# running trials when the constant liar is on.
+_COMPLETE, _PRUNED, _NO_VALUE, _INFEASIBLE, _LIAR = 0, 1, 2, 3, 4
+
+#: The system attribute holding a trial's constraint values (``<= 0`` is feasible), as Optuna
+#: names it.
+CONSTRAINTS_KEY = "constraints"
 
 _ColumnKey = tuple[str, str]
 
@@ -99,6 +106,10 @@ class _History:
         self.inherited_ids: list[int] = []
         self.intersection: dict[str, Distribution] | None = None
         self.version = 0  # bumped whenever rows are added or (de)activated
+        # Every row ranked by (group, -step, loss, age, row), best first, kept sorted as rows
+        # arrive (a finished trial's key never changes), so an ask never sorts the history.
+        self._keys: list[tuple[float, float, float, float, int]] = []
+        self.order = np.empty(0, dtype=np.intp)
 
     def _grow(self) -> None:
         self.capacity *= 2
@@ -126,11 +137,15 @@ class _History:
         origin = trial.origin
         self.age[row] = trial.number if origin is None else trial.number - 1e12
         self.active[row] = origin is None
+        key = (float(group), neg_step, loss, float(self.age[row]), row)
+        pos = bisect.bisect(self._keys, key)
+        self._keys.insert(pos, key)
+        self.order = np.insert(self.order, pos, row)
         for name, dist in trial.distributions.items():
-            key = _column_key(name, dist)
-            col = self.columns.get(key)
+            ckey = _column_key(name, dist)
+            col = self.columns.get(ckey)
             if col is None:
-                col = self.columns[key] = _Column(self.capacity)
+                col = self.columns[ckey] = _Column(self.capacity)
             col.values[row] = col.encode(dist, trial.params[name])
         space = {n: d for n, d in trial.distributions.items() if not d.single()}
         if self.intersection is None:
@@ -155,12 +170,16 @@ class _History:
         if n_own != len(self.own_rows):
             # Finished trials never change again; the new ones are usually at the end.
             missing = n_own - len(self.own_rows)
+            new: list[FrozenTrial] = []
             for t in reversed(trials[:n_own]):
                 if t.number not in self.own_rows:
-                    self.own_rows[t.number] = self.add(t)
-                    missing -= 1
-                    if missing == 0:
+                    new.append(t)
+                    if len(new) == missing:
                         break
+            # Oldest first, so that reading a history at once (a copied sampler) adds the rows
+            # in the order that reading it trial by trial does.
+            for t in sorted(new, key=lambda t: t.number):
+                self.own_rows[t.number] = self.add(t)
         inherited = trials[n_own:]
         ids = [id(t) for t in inherited]
         if ids != self.inherited_ids:
@@ -182,8 +201,27 @@ class _History:
         return int(np.count_nonzero(self.active[: self.n]))
 
 
+def violation(trial: FrozenTrial) -> float:
+    """A trial's total constraint violation: the sum of its positive constraint values.
+
+    Zero for a feasible trial and for a trial without constraint values.
+
+    Example:
+        >>> violation(FrozenTrial(0, TrialState.COMPLETE, system_attrs={"constraints": [2, -1]}))
+        2.0
+    """
+    values = trial.system_attrs.get(CONSTRAINTS_KEY)
+    if not values:
+        return 0.0
+    return float(sum(float(c) for c in values if float(c) > 0))
+
+
 def _score(trial: FrozenTrial, sign: float) -> tuple[int, float, float]:
     """The ranking key ``(group, -step, loss)`` of a finished trial; smaller is better."""
+    infeasible = violation(trial)
+    if infeasible > 0:
+        # As in Optuna: every feasible observation ranks before every infeasible one.
+        return _INFEASIBLE, 0.0, infeasible
     if trial.state == TrialState.COMPLETE and trial.value is not None and math.isfinite(
         trial.value
     ):
@@ -212,12 +250,14 @@ class _Split:
         self.gamma = gamma
         # Running trials do not change the size of the good group, only what is "bad".
         n_below = min(max(int(gamma(self.n_observed)), 1), self.n_observed)
-        rows = self.rows
-        order = np.lexsort((history.loss[rows], history.neg_step[rows], history.group[rows]))
-        self.rank = np.empty(len(rows), dtype=np.intp)
-        self.rank[order] = np.arange(len(rows))
+        # The history keeps its rows ranked (ties go to the older observation, whatever order
+        # the rows were read in); the rank here is among the active ones.
+        ranked = history.order[history.active[history.order]]
+        rank_of = np.empty(history.n, dtype=np.intp)
+        rank_of[ranked] = np.arange(len(ranked))
+        self.rank = rank_of[self.rows]
         self.is_below = self.rank < n_below
-        self.age = history.age[rows]
+        self.age = history.age[self.rows]
 
     def below_within(self, inside: np.ndarray) -> np.ndarray:
         """The good group when only ``inside`` rows lie in the current (narrowed) box.
@@ -265,6 +305,16 @@ class TPESampler(BaseSampler):
         bandwidth: Kernel widths of joint (multivariate) estimators: ``"neighbor"`` (per
             observation and column, from the gaps to its neighbours) or ``"scott"`` (one
             smoother width per column); univariate estimators always use ``"neighbor"``.
+        constraints_func: Constrained optimisation, with Optuna's signature: ``trial ->
+            sequence of floats``, each ``<= 0`` when satisfied. It is called for every
+            COMPLETE or PRUNED trial as it finishes; the values are stored in the trial's
+            ``system_attrs["constraints"]``. Feasible observations rank before infeasible
+            ones, which rank among themselves by their total violation (Optuna's rule).
+
+    ``copy.deepcopy`` and ``pickle`` give an independent sampler with the same settings and
+    random state; its lock is made afresh, and the observations it had read from studies are
+    read again (a fresh read ranks them as the incremental one did). Pickling needs ``gamma``
+    and ``weights`` to be picklable (module-level functions, not lambdas).
 
     Example:
         >>> import hpo_lab
@@ -288,6 +338,8 @@ class TPESampler(BaseSampler):
         consider_endpoints: bool = False,
         constant_liar: bool = True,
         bandwidth: Literal["neighbor", "scott"] = "neighbor",
+        constraints_func: Callable[[FrozenTrial], Sequence[float]] | None = None,
+        max_bad_kernels: int | None = 128,
     ) -> None:
         for label, v, low in (
             ("n_startup_trials", n_startup_trials, 0),
@@ -317,6 +369,21 @@ class TPESampler(BaseSampler):
         if bandwidth not in ("neighbor", "scott"):
             raise ValueError(f"bandwidth must be 'neighbor' or 'scott', but got {bandwidth!r}")
         self._bandwidth: Literal["neighbor", "scott"] = bandwidth
+        if constraints_func is not None and not callable(constraints_func):
+            raise TypeError(
+                f"constraints_func must be callable or None, but got {constraints_func!r}"
+            )
+        self._constraints_func = constraints_func
+        if max_bad_kernels is not None and (
+            isinstance(max_bad_kernels, bool)
+            or not isinstance(max_bad_kernels, int)
+            or max_bad_kernels < 8
+        ):
+            raise ValueError(
+                "max_bad_kernels must be an integer >= 8 or None, but got "
+                f"max_bad_kernels={max_bad_kernels!r}"
+            )
+        self._max_bad_kernels = max_bad_kernels
         self._lock = threading.RLock()
         self._histories: dict[int, tuple[StudyView, _History]] = {}
         self._split_key: tuple[int, int] | None = None
@@ -326,6 +393,20 @@ class TPESampler(BaseSampler):
         with self._lock:
             self._rng = np.random.default_rng(seed)
             self._split_key = self._split = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The histories hold the studies' views (and through them stores and locks); they are
+        # caches of what the views give, read again by the copy.
+        skip = ("_lock", "_histories", "_split_key", "_split")
+        with self._lock:
+            state = copy.deepcopy({k: v for k, v in self.__dict__.items() if k not in skip})
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
+        self._histories = {}
+        self._split_key = self._split = None
 
     # -- bookkeeping -----------------------------------------------------------------------------
     def _history(self, view: StudyView) -> _History:
@@ -411,6 +492,13 @@ class TPESampler(BaseSampler):
                 return self._random(distribution)
             return self._propose(split, {name: distribution}, joint=True)[name]
 
+    def finished_trial_attrs(
+        self, view: StudyView, trial: FrozenTrial, state: TrialState, value: float | None
+    ) -> Mapping[str, Any]:
+        if self._constraints_func is None or state not in _OBSERVED:
+            return {}
+        return {CONSTRAINTS_KEY: _check_constraints(self._constraints_func(trial))}
+
     # -- the model -------------------------------------------------------------------------------
     def _propose(
         self, split: _Split, space: dict[str, Distribution], joint: bool
@@ -443,7 +531,13 @@ class TPESampler(BaseSampler):
                 obs[:, j] = mapped
                 n_domain = len(index)
                 domain.append(Dimension.categorical(n_domain))
-                target.append(Dimension.categorical(n_domain, allowed=range(len(keys))))
+                # Choices seen in the history but no longer offered keep their kernels' mass
+                # out of the proposals (a truncation); otherwise the box is the same.
+                target.append(
+                    Dimension.categorical(
+                        n_domain, allowed=range(len(keys)) if extra else None
+                    )
+                )
                 for i, t in enumerate(split.running):
                     k = _choice_key(t.params.get(name))
                     ok = isinstance(t.distributions.get(name), CategoricalDistribution)
@@ -464,9 +558,9 @@ class TPESampler(BaseSampler):
         present = ~np.any(np.isnan(obs), axis=1)
         liar_ok &= ~np.any(np.isnan(liar), axis=1)
         is_below = split.is_below
-        if domain != target:
+        if domain != target or (_BRANCH_SPLIT and not np.all(present)):
             inside = present.copy()
-            for j, dim in enumerate(target):
+            for j, dim in enumerate(target if domain != target else []):
                 column = obs[:, j]
                 with np.errstate(invalid="ignore"):
                     if dim.is_categorical:
@@ -490,17 +584,33 @@ class TPESampler(BaseSampler):
         above_obs = np.vstack([obs[above], liar[liar_ok]])
         # Liars are the newest observations.
         above_age = np.concatenate([split.age[above], np.full(int(liar_ok.sum()), np.inf)])
-        g_est = self._fit(above_obs, above_age, domain, fit)
+        g_est = self._fit(above_obs, above_age, domain, fit, self._max_bad_kernels)
         if domain != target:
             l_est = l_est.truncate(target)
             g_est = g_est.truncate(target)
         candidates = l_est.sample(self._rng, self._n_ei_candidates)
         # Eq. 6 of Bergstra et al. (2011): EI grows with l(x) / g(x).
         if joint:
-            with np.errstate(invalid="ignore"):
-                acquisition = l_est.log_pdf(candidates) - g_est.log_pdf(candidates)
-            # Where both densities vanish (-inf - -inf) the ratio is undefined: never prefer it.
-            acquisition = np.nan_to_num(acquisition, nan=-np.inf)
+            both = np.vstack([obs[present], liar[liar_ok]])
+            seen = _grid_keys(both, target) if _NO_REPEATS else None
+            for _ in range(_REDRAWS):
+                with np.errstate(invalid="ignore"):
+                    acquisition = l_est.log_pdf(candidates) - g_est.log_pdf(candidates)
+                # Where both densities vanish (-inf - -inf) the ratio is undefined: never
+                # prefer it.
+                acquisition = np.nan_to_num(acquisition, nan=-np.inf)
+                if seen is None:
+                    break
+                # In a space of grid values and choices only, a point already evaluated (or
+                # running) would teach nothing new: take the best candidate not yet seen, and
+                # draw again when all of them were.
+                cand_keys = _grid_keys(candidates, target)
+                assert cand_keys is not None  # same dimensions as ``seen``
+                fresh = ~np.isin(cand_keys, seen)
+                if np.any(fresh):
+                    acquisition[~fresh] = -np.inf
+                    break
+                candidates = l_est.sample(self._rng, self._n_ei_candidates)
             best = candidates[int(np.argmax(acquisition))]
         else:
             # Independent columns: the best candidate of each column on its own.
@@ -511,16 +621,72 @@ class TPESampler(BaseSampler):
         return {name: _to_external(space[name], best[j]) for j, name in enumerate(names)}
 
     def _fit(
-        self, obs: np.ndarray, age: np.ndarray, dims: list[Dimension], fit: dict[str, Any]
+        self,
+        obs: np.ndarray,
+        age: np.ndarray,
+        dims: list[Dimension],
+        fit: dict[str, Any],
+        max_kernels: int | None = None,
     ) -> ParzenEstimator:
-        order = np.argsort(age, kind="stable")
-        weights = np.asarray(self._weights(len(order)), dtype=float)
-        if weights.shape != (len(order),):
+        n = len(age)
+        if n > 1 and np.any(age[1:] < age[:-1]):
+            obs = obs[np.argsort(age, kind="stable")]
+        weights = np.asarray(self._weights(n), dtype=float)
+        if weights.shape != (n,):
             raise ValueError(
-                f"weights({len(order)}) must return {len(order)} numbers, but got shape "
-                f"{weights.shape}"
+                f"weights({n}) must return {n} numbers, but got shape {weights.shape}"
             )
-        return ParzenEstimator(obs[order], dims, weights, **fit)
+        if max_kernels is not None and n > max_kernels:
+            # The bad group of a long study: its newest observations (and the liars) exactly,
+            # the older ones by a weighted systematic sample, so a fit and an evaluation cost
+            # the same at 10,000 observations as at a few hundred.
+            obs, weights = summarize(obs, weights, max_kernels, n_exact=max_kernels // 4)
+        return ParzenEstimator(obs, dims, weights, **fit)
+
+
+# How many batches of candidates a proposal draws at most while every candidate is a point
+# already seen (in a fully discrete space).
+_REDRAWS = 4
+_NO_REPEATS = True
+_BRANCH_SPLIT = True
+
+
+def _grid_keys(points: np.ndarray, dims: list[Dimension]) -> np.ndarray | None:
+    """One key per row of ``points`` that is equal exactly for equal grid points, or ``None``
+    when a column is continuous (a repeat is then impossible in practice)."""
+    if any(not d.is_categorical and d.step is None for d in dims) or not dims:
+        return None
+    cells = np.empty(points.shape, dtype=np.int64)
+    for j, d in enumerate(dims):
+        if d.is_categorical:
+            cells[:, j] = points[:, j]
+        else:
+            assert d.step is not None
+            cells[:, j] = np.round((points[:, j] - d.low) / d.step)
+    return np.ascontiguousarray(cells).view(np.dtype((np.void, 8 * len(dims)))).ravel()
+
+
+def _check_constraints(values: Any) -> list[float]:
+    """``constraints_func``'s answer as a list of finite floats, or a one-line error."""
+    try:
+        items = list(values)
+    except TypeError:
+        raise TypeError(
+            f"constraints_func must return a sequence of floats, but returned {values!r}"
+        ) from None
+    out: list[float] = []
+    for c in items:
+        if isinstance(c, (bool, str, bytes)) or not isinstance(c, (int, float, np.number)):
+            raise TypeError(
+                f"constraints_func must return a sequence of floats, but returned {values!r}"
+            )
+        if not math.isfinite(float(c)):
+            raise ValueError(
+                f"constraint values must be finite numbers, but constraints_func returned "
+                f"{values!r}"
+            )
+        out.append(float(c))
+    return out
 
 
 def _single_value(dist: Distribution) -> Any:

@@ -1,0 +1,5 @@
+"""``optuna.terminator.callback`` on hpo_lab."""
+
+from hpo_lab.terminator import TerminatorCallback
+
+__all__ = ["TerminatorCallback"]

@@ -1,0 +1,1 @@
+"""``optuna.terminator.improvement`` on hpo_lab."""
