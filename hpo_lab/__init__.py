@@ -12,10 +12,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from hpo_lab import distributions, pruners, samplers, storages
+from hpo_lab import distributions, execution, pbt, pruners, samplers, storages, views
 from hpo_lab.exceptions import TrialPruned
+from hpo_lab.lr_finder import LRFinder, lr_find
 from hpo_lab.study import Study, StudyView, create_study, load_study
-from hpo_lab.trial import FailReason, FrozenTrial, Trial, TrialState
+from hpo_lab.trial import (
+    FailReason,
+    FrozenTrial,
+    PruneDecision,
+    Trial,
+    TrialInterface,
+    TrialState,
+    create_trial,
+)
 
 __version__ = "0.1.0"
 
@@ -54,17 +63,25 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "FailReason",
     "FrozenTrial",
+    "LRFinder",
+    "PruneDecision",
     "Study",
     "StudyView",
     "Trial",
+    "TrialInterface",
     "TrialPruned",
     "TrialState",
     "__version__",
     "create_study",
+    "create_trial",
     "distributions",
+    "execution",
     "load_ipython_extension",
     "load_study",
+    "lr_find",
+    "pbt",
     "pruners",
     "samplers",
     "storages",
+    "views",
 ]

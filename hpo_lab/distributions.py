@@ -9,7 +9,9 @@ Three kinds exist, with Optuna-compatible names and arguments:
 Every distribution is immutable, validated on construction (bad input raises ``ValueError``
 naming the value and the rule), round-trips exactly through JSON, and maps each value to an
 *internal* float used by samplers: floats and ints map to themselves, a categorical choice to
-its index.
+its index. Hence the limits: a float range must be narrower than the largest float (1.8e308),
+integer bounds and steps lie within +-2**53 (where every integer is exactly a float), and the
+choices of a categorical parameter come in an order (:func:`as_choices`).
 
 Example:
     >>> from hpo_lab.distributions import (
@@ -23,9 +25,14 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+import numbers
+import reprlib
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
+
+from hpo_lab import _json
 
 __all__ = [
     "BaseDistribution",
@@ -34,6 +41,7 @@ __all__ = [
     "Distribution",
     "FloatDistribution",
     "IntDistribution",
+    "as_choices",
     "check_compatible",
     "distribution_to_json",
     "json_to_distribution",
@@ -44,6 +52,26 @@ CategoricalChoice = None | bool | int | float | str
 # Float comparisons on step grids tolerate this relative error, so that ``0.1 * 3`` counts as
 # lying on a grid of step 0.1 starting at 0.
 _GRID_RTOL = 1e-8
+
+# Integer bounds and steps stay within +-2**53: samplers work on floats (``to_internal``), and
+# every integer up to 2**53 is exactly a float, so no value is rounded to a neighbour.
+_INT_LIMIT = 2**53
+
+# A float step grid needs its points to be distinct floats that the grid tolerance can tell
+# apart: step must be at least this many times the largest bound (2**-44, 256 ulps). It also
+# bounds the number of grid points to about 3.5e13.
+_STEP_RESOLUTION = 2.0**-44
+
+
+def _show(value: Any) -> str:
+    """``repr(value)`` for a message, shortened; ints too long for a repr are written as
+    ``1e+400 (an int of 401 digits)``."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
+        exponent = math.log10(abs(value))
+        e = math.floor(exponent)
+        sign = "-" if value < 0 else ""
+        return f"{sign}{10 ** (exponent - e):.4g}e+{e} (an int of {e + 1} digits)"
+    return reprlib.Repr().repr(value) if not isinstance(value, (int, float)) else repr(value)
 
 
 def _grid_tol(low: float, high: float, step: float) -> float:
@@ -57,14 +85,44 @@ def _grid_tol(low: float, high: float, step: float) -> float:
 
 def _is_real(value: Any) -> bool:
     # bool is an int subclass, but True as a bound is nearly always a mistake.
-    if isinstance(value, bool):
-        return False
-    try:
-        import numbers
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
-        return isinstance(value, numbers.Real)
-    except Exception:  # pragma: no cover - numbers is stdlib
-        return False
+
+def _finite_float(label: str, value: Any) -> float:
+    """``value`` as a float; ``ValueError`` unless it is a real number within the float range."""
+    if _is_real(value):
+        try:
+            f = float(value)
+        except OverflowError:  # an int or a fraction beyond the float range
+            raise ValueError(
+                f"{label} must lie within the float range (+-1.8e308), but got "
+                f"{label}={_show(value)}"
+            ) from None
+        if math.isfinite(f):
+            return f
+    raise ValueError(f"{label} must be a finite real number, but got {label}={_show(value)}")
+
+
+def _exact_int(label: str, value: Any) -> int:
+    """``value`` as an int; ``ValueError`` unless it is a whole number within +-2**53."""
+    n: int | None = None
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        n = int(value)
+    elif _is_real(value):
+        try:
+            f = float(value)
+        except OverflowError:
+            f = math.nan
+        if math.isfinite(f) and f.is_integer():
+            n = int(f)
+    if n is None:
+        raise ValueError(f"{label} must be an integer, but got {label}={_show(value)}")
+    if not -_INT_LIMIT <= n <= _INT_LIMIT:
+        raise ValueError(
+            f"{label} must lie within +-2**53 (+-9007199254740992), where every integer is "
+            f"exactly a float, but got {label}={_show(value)}"
+        )
+    return n
 
 
 class BaseDistribution:
@@ -100,9 +158,10 @@ class FloatDistribution(BaseDistribution):
 
     Args:
         low: Lower bound, inclusive.
-        high: Upper bound, inclusive.
+        high: Upper bound, inclusive; ``high - low`` must not overflow (at most 1.8e308).
         log: Sample uniformly in log space; requires ``low > 0`` and no ``step``.
-        step: Discretisation step: values are ``low + k * step``.
+        step: Discretisation step: values are ``low + k * step``; at least
+            ``5.7e-14 * max(|low|, |high|)``, so that grid values are distinct floats.
 
     Example:
         >>> FloatDistribution(0.0, 1.0, step=0.25).contains(0.75)
@@ -116,12 +175,16 @@ class FloatDistribution(BaseDistribution):
 
     def __post_init__(self) -> None:
         for label, bound in (("low", self.low), ("high", self.high)):
-            if not _is_real(bound) or not math.isfinite(float(bound)):
-                raise ValueError(f"{label} must be a finite real number, but got {label}={bound!r}")
-        object.__setattr__(self, "low", float(self.low))
-        object.__setattr__(self, "high", float(self.high))
+            object.__setattr__(self, label, _finite_float(label, bound))
         if self.low > self.high:
             raise ValueError(f"low must be <= high, but got low={self.low}, high={self.high}")
+        if not math.isfinite(self.high - self.low):
+            # Refused rather than sampled: nearly every uniform draw over such a range is
+            # beyond +-1e306, and samplers scale by high - low, which would be infinite.
+            raise ValueError(
+                "high - low must not exceed the largest float (1.8e308), but got "
+                f"low={self.low}, high={self.high}; use a narrower range"
+            )
         if not isinstance(self.log, bool):
             raise ValueError(f"log must be a bool, but got log={self.log!r}")
         if self.log and self.step is not None:
@@ -131,11 +194,16 @@ class FloatDistribution(BaseDistribution):
         if self.log and self.low <= 0.0:
             raise ValueError(f"log=True requires low > 0, but got low={self.low}")
         if self.step is not None:
-            if not _is_real(self.step) or not math.isfinite(float(self.step)):
-                raise ValueError(f"step must be a finite real number, but got step={self.step!r}")
-            object.__setattr__(self, "step", float(self.step))
+            object.__setattr__(self, "step", _finite_float("step", self.step))
             if self.step <= 0:
                 raise ValueError(f"step must be > 0, but got step={self.step}")
+            finest = _STEP_RESOLUTION * max(abs(self.low), abs(self.high))
+            if self.step < finest:
+                raise ValueError(
+                    "step must be at least 5.7e-14 * max(|low|, |high|), so that the grid's "
+                    f"values are distinct floats, but got step={self.step} for "
+                    f"low={self.low}, high={self.high} (smallest step {finest:.3g})"
+                )
             # The grid ends at the last multiple of step that fits, as Optuna does.
             tol = _grid_tol(self.low, self.high, self.step)
             n = math.floor((self.high - self.low) / self.step + tol)
@@ -179,6 +247,8 @@ class IntDistribution(BaseDistribution):
         log: Sample uniformly in log space; requires ``low >= 1`` and ``step == 1``.
         step: Stride: values are ``low + k * step``.
 
+    ``low``, ``high`` and ``step`` are whole numbers within +-2**53.
+
     Example:
         >>> IntDistribution(1, 10, step=3).high
         10
@@ -191,16 +261,7 @@ class IntDistribution(BaseDistribution):
 
     def __post_init__(self) -> None:
         for label, bound in (("low", self.low), ("high", self.high), ("step", self.step)):
-            if (
-                isinstance(bound, bool)
-                or not _is_real(bound)
-                or not math.isfinite(float(bound))
-                or float(bound) != int(bound)
-            ):
-                raise ValueError(f"{label} must be an integer, but got {label}={bound!r}")
-        object.__setattr__(self, "low", int(self.low))
-        object.__setattr__(self, "high", int(self.high))
-        object.__setattr__(self, "step", int(self.step))
+            object.__setattr__(self, label, _exact_int(label, bound))
         if self.low > self.high:
             raise ValueError(f"low must be <= high, but got low={self.low}, high={self.high}")
         if not isinstance(self.log, bool):
@@ -253,12 +314,71 @@ def _python_scalar(value: Any) -> Any:
     return value
 
 
+def as_choices(choices: Any) -> tuple[Any, ...]:
+    """The choices of a categorical parameter as a tuple, in the order given.
+
+    The order of the choices is part of the search space (a choice's internal value is its
+    index, and a seeded sampler must propose the same values in every process), so only
+    ordered sequences are accepted: a list, a tuple, a ``range`` or a 1-d numpy array. A str
+    or bytes (one value, not a list of its letters), a set or frozenset (iterated in hash
+    order, which differs between processes), a dict and other containers raise ``ValueError``.
+    The values themselves are checked by :class:`CategoricalDistribution`.
+
+    Example:
+        >>> as_choices(["adam", "sgd"])
+        ('adam', 'sgd')
+        >>> as_choices({"adam", "sgd"})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ValueError: choices must be a list or tuple of values (their order matters), ...
+    """
+    if isinstance(choices, str):
+        raise ValueError(
+            f"choices must be a list or tuple of values, but got the str {_show(choices)}; "
+            f"for a single choice pass [{_show(choices)}]"
+        )
+    if isinstance(choices, (bytes, bytearray)):
+        raise ValueError(
+            f"choices must be a list or tuple of values, but got {type(choices).__name__} "
+            f"{_show(choices)}"
+        )
+    if isinstance(choices, AbstractSet):
+        raise ValueError(
+            "choices must be a list or tuple of values (their order matters), but got a "
+            f"{type(choices).__name__}: {_show_set(choices)}; a set's order "
+            "changes from one process to the next, so pass a list, e.g. sorted(...)"
+        )
+    if isinstance(choices, Mapping):
+        raise ValueError(
+            f"choices must be a list or tuple of values, but got a {type(choices).__name__}: "
+            f"{_show(choices)}; pass list(...) of its keys or values"
+        )
+    if type(choices).__module__ == "numpy" and getattr(choices, "ndim", None) == 1:
+        return tuple(choices)
+    if not isinstance(choices, Sequence):
+        raise ValueError(
+            "choices must be a list or tuple of values, but got "
+            f"{type(choices).__name__} {_show(choices)}"
+        )
+    return tuple(choices)
+
+
+def _show_set(values: AbstractSet[Any]) -> str:
+    # A set's repr is in hash order: sorted, when its values allow, messages are stable.
+    try:
+        items = sorted(values)
+    except TypeError:
+        items = list(values)
+    shown = ", ".join(_show(v) for v in items[:6]) + (", ..." if len(items) > 6 else "")
+    return "{" + shown + "}"
+
+
 @dataclass(frozen=True)
 class CategoricalDistribution(BaseDistribution):
     """A finite set of choices; the internal value of a choice is its index.
 
     Args:
-        choices: A non-empty sequence of distinct ``None``/bool/int/float/str values.
+        choices: A non-empty list or tuple of distinct ``None``/bool/int/float/str values (see
+            :func:`as_choices` for what is refused).
 
     Example:
         >>> d = CategoricalDistribution(["adam", "sgd"])
@@ -269,13 +389,9 @@ class CategoricalDistribution(BaseDistribution):
     choices: tuple[CategoricalChoice, ...]
 
     def __post_init__(self) -> None:
-        if isinstance(self.choices, (str, bytes)) or not isinstance(self.choices, Sequence):
-            raise ValueError(
-                f"choices must be a list or tuple of values, but got choices={self.choices!r}"
-            )
         # numpy scalars (np.int64(1), np.str_("a"), np.bool_(True)) become the Python values
         # they stand for, so that choices compare, hash and serialise like plain ones.
-        choices = tuple(_python_scalar(c) for c in self.choices)
+        choices = tuple(_python_scalar(c) for c in as_choices(self.choices))
         if len(choices) == 0:
             raise ValueError("choices must not be empty, but got choices=()")
         seen: set[tuple[str, Any]] = set()
@@ -339,7 +455,8 @@ def distribution_to_json(distribution: BaseDistribution) -> str:
         >>> distribution_to_json(IntDistribution(1, 3))
         '{"type": "int", "low": 1, "high": 3, "log": false, "step": 1}'
     """
-    return json.dumps(distribution.to_dict())
+    # Standard JSON: a categorical choice of inf is written as a tagged object.
+    return json.dumps(_json.encode(distribution.to_dict()))
 
 
 def dict_to_distribution(data: dict[str, Any]) -> Distribution:
@@ -364,7 +481,7 @@ def json_to_distribution(text: str) -> Distribution:
         >>> json_to_distribution('{"type": "categorical", "choices": ["a", 1]}')
         CategoricalDistribution(choices=('a', 1))
     """
-    return dict_to_distribution(json.loads(text))
+    return dict_to_distribution(_json.loads(text))
 
 
 def check_compatible(name: str, old: BaseDistribution, new: BaseDistribution) -> None:

@@ -77,6 +77,40 @@ INF, NAN = float("inf"), float("nan")
         (lambda: CategoricalDistribution((object(),)), "of type object"),
         (lambda: CategoricalDistribution((b"x",)), "of type bytes"),
         (lambda: CategoricalDistribution((NAN,)), "choices must not contain NaN"),
+        # Ranges a float cannot span, and integers a float cannot hold exactly.
+        (
+            lambda: FloatDistribution(-1e308, 1e308),
+            r"high - low must not exceed the largest float \(1.8e308\), but got low=-1e\+308, "
+            r"high=1e\+308; use a narrower range",
+        ),
+        (lambda: FloatDistribution(-1.7e308, 1.7e308), "high - low must not exceed"),
+        (
+            lambda: FloatDistribution(0, 10**400),
+            r"high must lie within the float range \(\+-1.8e308\), but got high=1e\+400 "
+            r"\(an int of 401 digits\)",
+        ),
+        (
+            lambda: FloatDistribution(0.0, 1e300, step=1e-300),
+            r"step must be at least 5.7e-14 \* max\(\|low\|, \|high\|\), .* but got "
+            r"step=1e-300 for low=0.0, high=1e\+300",
+        ),
+        (lambda: FloatDistribution(1e10, 1e10 + 1, step=1e-6), "step must be at least 5.7e-14"),
+        (
+            lambda: IntDistribution(0, 2**53 + 1),
+            r"high must lie within \+-2\*\*53 \(\+-9007199254740992\), where every integer is "
+            r"exactly a float, but got high=9007199254740993",
+        ),
+        (lambda: IntDistribution(-(2**53) - 1, 0), r"low must lie within \+-2\*\*53"),
+        (lambda: IntDistribution(0, 10**400), r"but got high=1e\+400 \(an int of 401 digits\)"),
+        (lambda: IntDistribution(0, 4, step=2**54), r"step must lie within \+-2\*\*53"),
+        (lambda: IntDistribution(0, 1e300), r"high must lie within \+-2\*\*53 .* high=1e\+300"),
+        (
+            lambda: CategoricalDistribution(frozenset({"b", "a"})),
+            r"choices must be a list or tuple of values \(their order matters\), but got a "
+            r"frozenset: \{'a', 'b'\}; a set's order changes from one process to the next",
+        ),
+        (lambda: CategoricalDistribution({1: "a"}), "but got a dict: {1: 'a'}"),
+        (lambda: CategoricalDistribution(c for c in "ab"), "but got generator <generator"),
     ],
 )
 def test_validation_errors_name_the_value_and_the_rule(make: Any, message: str) -> None:
@@ -270,3 +304,23 @@ def test_numpy_scalar_choices_become_python_values() -> None:
     assert d == CategoricalDistribution([1, 2.5, "a", True, None])
     with pytest.raises(ValueError, match="distinct"):
         CategoricalDistribution([np.int64(1), 1])
+
+
+def test_the_limits_themselves_are_accepted_and_exact() -> None:
+    top = IntDistribution(-(2**53), 2**53)
+    assert (top.low, top.high) == (-(2**53), 2**53)
+    assert top.to_external(top.to_internal(2**53 - 1)) == 2**53 - 1
+    wide = FloatDistribution(-8e307, 8e307)
+    assert math.isfinite(wide.high - wide.low)
+    assert FloatDistribution(0.0, 1.0, step=1e-13).step == 1e-13
+
+
+def test_json_of_an_infinite_choice_is_standard() -> None:
+    d = CategoricalDistribution([INF, -INF, 1.0, None])
+    text = distribution_to_json(d)
+
+    def refuse(token: str) -> Any:
+        raise ValueError(token)
+
+    json.loads(text, parse_constant=refuse)
+    assert json_to_distribution(text) == d

@@ -55,26 +55,37 @@ def source_hash(source: str) -> str:
     return hashlib.sha256(source.encode("utf-8")).hexdigest()[:12]
 
 
-def _syntax_error(exc: SyntaxError) -> BodyError:
+def _syntax_error(exc: SyntaxError, first_line: int = 1, shifted: bool = False) -> BodyError:
+    # ``shifted``: the error's line number already counts from ``first_line``.
     hint = ""
     if "'return' outside function" in str(exc.msg):
         hint = " (end the cell with the value itself, as its last line, instead of return)"
-    return BodyError(f"the cell body has a syntax error at line {exc.lineno}: {exc.msg}{hint}")
+    lineno = exc.lineno
+    if lineno is not None and not shifted:
+        lineno += first_line - 1
+    if first_line == 1:
+        where = f"the cell body has a syntax error at line {lineno}"
+    else:  # counted as the notebook numbers the cell's lines: the %%hpo line is line 1
+        where = f"the cell has a syntax error at line {lineno}"
+    return BodyError(f"{where}: {exc.msg}{hint}")
 
 
-def _compile(tree: ast.Module, filename: str) -> Any:
+def _compile(tree: ast.Module, filename: str, first_line: int = 1) -> Any:
     try:
         return compile(tree, filename, "exec")
     except SyntaxError as exc:  # found only when compiling: `return` or `yield` outside def
-        raise _syntax_error(exc) from None
+        raise _syntax_error(exc, first_line, shifted=True) from None
 
 
-def _transform(source: str, filename: str) -> tuple[ast.Module, bool]:
-    """Parse and rewrite ``source``; return the tree and whether it yields a result."""
+def _transform(source: str, filename: str, first_line: int = 1) -> tuple[ast.Module, bool]:
+    """Parse and rewrite ``source``; return the tree and whether it yields a result. Line
+    numbers (in errors and tracebacks) start at ``first_line``."""
     try:
         tree = ast.parse(source, filename=filename)
     except SyntaxError as exc:
-        raise _syntax_error(exc) from None
+        raise _syntax_error(exc, first_line) from None
+    if first_line != 1:
+        ast.increment_lineno(tree, first_line - 1)
     try:
         tree = rewrite_hp(tree)
     except ValueError as exc:
@@ -121,6 +132,8 @@ class CellObjective:
         filename: Shown in tracebacks.
         cell: The cell as written, when ``source`` is its IPython-transformed form (``%time``
             and ``!cmd`` lines made Python); the source hash is taken from it.
+        first_line: The line of the cell where ``source`` starts (2 below a ``%%hpo`` line):
+            syntax errors and tracebacks count lines as the notebook shows them.
 
     Example:
         >>> import hpo_lab
@@ -140,8 +153,10 @@ class CellObjective:
         keep: str | None = None,
         filename: str = "<%%hpo cell>",
         cell: str | None = None,
+        first_line: int = 1,
     ) -> None:
-        tree, self._has_result = _transform(source, filename)
+        tree, self._has_result = _transform(source, filename, first_line)
+        self.first_line = first_line
         self.source = source
         # Hashed as the user wrote it (``cell``), before IPython's transformations.
         self.source_hash = source_hash(source if cell is None else cell)
@@ -149,7 +164,7 @@ class CellObjective:
         self.keep = keep
         self.reads = frozenset(_read_names(tree) - _BOUND)
         self.namespace: dict[str, Any] = dict(namespace)
-        self._code: Any = _compile(tree, filename)
+        self._code: Any = _compile(tree, filename, first_line)
         self._kept: dict[int, Any] = {}
         self._kept_lock = threading.Lock()
         self._keep_dir: str | None = None
@@ -248,7 +263,9 @@ class CellObjective:
         self.__dict__.update(state)
         self._kept_lock = threading.Lock()
         if self._code is None:
-            self._code = _compile(_transform(self.source, self.filename)[0], self.filename)
+            first = getattr(self, "first_line", 1)
+            tree = _transform(self.source, self.filename, first)[0]
+            self._code = _compile(tree, self.filename, first)
 
     def __call__(self, trial: Any) -> Any:
         """Run the body for ``trial`` and return its last expression's value."""

@@ -9,6 +9,12 @@ tagged with the trial number; every other thread passes through untouched. The l
 :func:`release` puts the originals back (unless something else replaced them meanwhile, which
 is then left alone).
 
+A wrapper, once installed, is never freed: ``print()`` on another thread may hold a borrowed
+reference to ``sys.stdout`` (CPython 3.11 keeps no reference of its own while it writes), and
+the last :func:`release` runs on a runner thread at the end of a run. Freeing the wrapper there
+would free it under that ``print()`` (a crash, not an exception). So each base stream gets one
+wrapper for the process's lifetime, reused by every later :func:`acquire`.
+
 Example:
     >>> import sys
     >>> from hpo_lab.notebook._log import RunLog
@@ -52,6 +58,9 @@ _named: dict[str, Callable[[], RunLog | None]] = {}
 _lock = threading.Lock()
 _users = 0
 _saved: dict[str, Any] = {}
+# Every wrapper ever installed, by (id of its base stream, stream name): kept for the process's
+# lifetime (see the module docstring). A wrapper holds its base, so an id is never reused here.
+_wrappers: dict[tuple[int, str], RoutingStream] = {}
 
 
 def _lookup() -> tuple[RunLog, int | None] | None:
@@ -109,7 +118,9 @@ def _routed_showwarning(
 ) -> None:
     hit = _lookup()
     if hit is None:
-        _saved["showwarning"](message, category, filename, lineno, file, line)
+        # Read once: a release() on another thread may clear _saved meanwhile.
+        original = _saved.get("showwarning", _original_showwarning)
+        original(message, category, filename, lineno, file, line)
         return
     text = warnings.formatwarning(message, category, filename, lineno, line)
     hit[0].write(text, trial=hit[1], stream="warning")
@@ -129,6 +140,16 @@ class _LogRouter(logging.Filter):
 
 
 _log_router = _LogRouter()
+_original_showwarning = warnings.showwarning
+
+
+def _wrapper(base: TextIO, stream: str) -> RoutingStream:
+    # Called under _lock. The same wrapper for the same base stream, made once and kept.
+    key = (id(base), stream)
+    wrapper = _wrappers.get(key)
+    if wrapper is None:
+        wrapper = _wrappers[key] = RoutingStream(base, stream)
+    return wrapper
 
 
 def acquire() -> None:
@@ -144,9 +165,9 @@ def acquire() -> None:
         # (pytest's capture, a redirect_stdout) already routes through the shared tables:
         # wrapping it again would only stack another layer on every run.
         if not isinstance(sys.stdout, RoutingStream):
-            sys.stdout = RoutingStream(sys.stdout, "stdout")
+            sys.stdout = _wrapper(sys.stdout, "stdout")
         if not isinstance(sys.stderr, RoutingStream):
-            sys.stderr = RoutingStream(sys.stderr, "stderr")
+            sys.stderr = _wrapper(sys.stderr, "stderr")
         warnings.showwarning = _routed_showwarning
         logging.getLogger("hpo_lab").addFilter(_log_router)
 
@@ -160,6 +181,7 @@ def release() -> None:
         _users -= 1
         if _users:
             return
+        # The wrappers stay alive in _wrappers: a print() on another thread may be inside one.
         if isinstance(sys.stdout, RoutingStream):
             sys.stdout = sys.stdout.base
         if isinstance(sys.stderr, RoutingStream):

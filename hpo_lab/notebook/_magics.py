@@ -10,12 +10,11 @@ traceback).
 from __future__ import annotations
 
 import keyword
-import math
 import os
 import shlex
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from IPython.core import magic as _magic
@@ -23,14 +22,17 @@ from IPython.core import magic_arguments as _magic_arguments
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics
 
+from hpo_lab.execution import start_run
 from hpo_lab.notebook import _capture, _registry
 from hpo_lab.notebook._body import BodyError, CellObjective, unpicklable_names
 from hpo_lab.notebook._env import in_colab
 from hpo_lab.notebook._registry import Entry, Kept, UnknownNameError
+from hpo_lab.pruners._factory import PRUNER_NAMES, make_pruner, parse_pruner_args
+from hpo_lab.samplers._factory import SAMPLER_NAMES, make_sampler
+from hpo_lab.study._narrow_spec import parse_narrowing
 
 if TYPE_CHECKING:
     from hpo_lab.execution._run import Run
-    from hpo_lab.study._study import Study
 
 __all__ = [
     "HPOMagics",
@@ -50,9 +52,10 @@ def argument(*args: Any, **kwargs: Any) -> Callable[[_F], _F]:
     return cast(Any, _magic_arguments.argument)(*args, **kwargs)
 
 
-def magic_arguments() -> Callable[[_F], _F]:
-    """IPython's ``magic_arguments.magic_arguments``, typed."""
-    return cast(Any, _magic_arguments.magic_arguments)()
+def magic_arguments(name: str | None = None) -> Callable[[_F], _F]:
+    """IPython's ``magic_arguments.magic_arguments``, typed (``name``: the magic's name in its
+    generated usage line, without IPython's leading ``%``)."""
+    return cast(Any, _magic_arguments.magic_arguments)(name)
 
 
 def parse_argstring(magic: Callable[..., Any], line: str) -> Any:
@@ -78,8 +81,8 @@ def magics_class(cls: _T) -> _T:
 #: Trials a run gets when the cell gives neither ``--trials`` nor ``--timeout``.
 DEFAULT_TRIALS = 20
 
-_SAMPLERS = ("auto", "tpe", "gp", "random", "grid", "qmc")
-_PRUNERS = ("none", "median", "percentile")
+_SAMPLERS = SAMPLER_NAMES
+_PRUNERS = PRUNER_NAMES
 _memory_storage: Any = None
 #: Panels ``%hpo show`` made for studies that only a store holds, by (storage, name).
 _store_panels: dict[tuple[int, str], Any] = {}
@@ -110,128 +113,6 @@ def _resolve_storage(spec: str | None) -> Any:
     return get_storage(spec)
 
 
-def make_sampler(kind: str = "auto", seed: int | None = None) -> Any:
-    """The sampler ``--sampler kind --seed seed`` stands for.
-
-    Example:
-        >>> type(make_sampler("random", seed=1)).__name__
-        'RandomSampler'
-        >>> make_sampler("annealing")
-        Traceback (most recent call last):
-        ...
-        ValueError: sampler must be one of auto, tpe, gp, random, grid, qmc, but got 'annealing'
-    """
-    from hpo_lab import samplers
-
-    factories: dict[str, Callable[..., Any]] = {
-        "auto": getattr(samplers, "AutoSampler", samplers.TPESampler),
-        "tpe": samplers.TPESampler,
-        "gp": samplers.GPSampler,
-        "random": samplers.RandomSampler,
-        "grid": samplers.GridSampler,
-        "qmc": samplers.QMCSampler,
-    }
-    if kind not in factories:
-        raise ValueError(f"sampler must be one of {', '.join(_SAMPLERS)}, but got {kind!r}")
-    return factories[kind](seed=seed)
-
-
-def make_pruner(kind: str = "none") -> Any:
-    """The pruner ``--pruner kind`` stands for.
-
-    Example:
-        >>> type(make_pruner("median")).__name__
-        'MedianPruner'
-    """
-    from hpo_lab import pruners
-
-    factories: dict[str, Callable[[], Any]] = {
-        "none": pruners.NopPruner,
-        "median": pruners.MedianPruner,
-        "percentile": lambda: pruners.PercentilePruner(25.0),
-    }
-    if kind not in factories:
-        raise ValueError(f"pruner must be one of {', '.join(_PRUNERS)}, but got {kind!r}")
-    return factories[kind]()
-
-
-def _parse_number(param: str, text: str, integer: bool) -> int | float | None:
-    if text == "":
-        return None
-    try:
-        number = int(text) if integer else float(text)
-    except ValueError:
-        kind = "an integer" if integer else "a number"
-        raise ValueError(
-            f"narrowing {param!r}: {text!r} is not {kind}"
-            + (" (it is an int parameter)" if integer else "")
-        ) from None
-    if not math.isfinite(number):
-        raise ValueError(f"narrowing {param!r}: a bound must be a finite number, but got {text!r}")
-    return number
-
-
-def parse_narrowing(study: Study, specs: Sequence[str]) -> dict[str, Any]:
-    """Turn ``%hpo narrow`` arguments into keyword arguments for :meth:`Study.narrow`.
-
-    ``name=low:high`` for a numeric parameter (either bound may be left empty to keep it;
-    ``1e-4`` works; int parameters need integers) and ``name=a,b,c`` for the choices of a
-    categorical one. Names are checked against the study's parameters; ranges are checked by
-    ``study.narrow`` itself.
-
-    Example:
-        >>> import hpo_lab
-        >>> s = hpo_lab.create_study()
-        >>> s.optimize(lambda t: t.suggest_float("lr", 1e-5, 1e-1, log=True)
-        ...            + t.suggest_int("k", 1, 9) + len(t.suggest_categorical("o", ["a", "bb"])),
-        ...            n_trials=2)
-        >>> parse_narrowing(s, ["lr=1e-4:1e-2", "k=2:", "o=bb"])
-        {'lr': (0.0001, 0.01), 'k': (2, None), 'o': ['bb']}
-        >>> parse_narrowing(s, ["depth=1:3"])
-        Traceback (most recent call last):
-        ...
-        ValueError: cannot narrow unknown parameter 'depth' (parameters: k, lr, o)
-    """
-    from hpo_lab.distributions import CategoricalDistribution, IntDistribution
-
-    declared = study.declared_distributions()
-    out: dict[str, Any] = {}
-    for spec in specs:
-        name, sep, value = spec.partition("=")
-        if not sep or not name or not value:
-            raise ValueError(
-                f"cannot read narrowing {spec!r}: write name=low:high for a number or "
-                "name=a,b,c for choices"
-            )
-        if name not in declared:
-            known = ", ".join(sorted(declared)) or "none yet"
-            raise ValueError(f"cannot narrow unknown parameter {name!r} (parameters: {known})")
-        dist = declared[name]
-        if isinstance(dist, CategoricalDistribution):
-            by_text = {str(c): c for c in dist.choices}
-            choices = []
-            for token in value.split(","):
-                if token not in by_text:
-                    allowed = ", ".join(by_text)
-                    raise ValueError(
-                        f"narrowing {name!r}: {token!r} is not one of its choices ({allowed})"
-                    )
-                choices.append(by_text[token])
-            out[name] = choices
-        else:
-            low_text, colon, high_text = value.partition(":")
-            if not colon:
-                raise ValueError(
-                    f"narrowing numeric parameter {name!r} takes low:high, but got {value!r}"
-                )
-            integer = isinstance(dist, IntDistribution)
-            out[name] = (
-                _parse_number(name, low_text, integer),
-                _parse_number(name, high_text, integer),
-            )
-    return out
-
-
 def _check_name(name: str, what: str = "NAME") -> str:
     if not name.isidentifier() or keyword.iskeyword(name):
         raise UsageError(
@@ -250,6 +131,20 @@ def _describe_run(entry: Entry) -> str:
     if run is None:
         return f"{entry.name}: {len(study.trials)} trials{best}"
     return f"{entry.name}: {run.status.value}, {run.progress}{best}"
+
+
+def _ended_line(entry: Entry, ended: bool) -> str:
+    """What a wait that returned says: the run's end, or that Ctrl-C stopped it."""
+    if ended:
+        return f"hpo: {_describe_run(entry)}"
+    run = entry.run
+    assert run is not None
+    p = run.progress
+    total = "?" if p.total is None else str(p.total)
+    return (
+        f"hpo: {entry.name}: stopped by Ctrl-C after {p.finished} of {total} trials "
+        f"({p.complete} complete, {p.pruned} pruned, {p.failed} failed)"
+    )
 
 
 def _live_run(entry: Entry) -> Run:
@@ -293,7 +188,7 @@ class HPOMagics(Magics):
         return ns
 
     # -- %%hpo -------------------------------------------------------------------------------------
-    @magic_arguments()
+    @magic_arguments("%hpo")  # a cell magic: its usage line reads %%hpo, not %hpo_cell
     @argument("name", help="the study's name; the study is bound to this variable")
     @argument(
         "--trials",
@@ -312,6 +207,30 @@ class HPOMagics(Magics):
     )
     @argument("--sampler", choices=_SAMPLERS, default="auto", help="default: auto")
     @argument("--pruner", choices=_PRUNERS, default="none", help="default: none")
+    @argument(
+        "--pruner-args",
+        dest="pruner_args",
+        default=None,
+        metavar="ARGS",
+        help='the pruner\'s arguments, e.g. "reduction_factor=3 min_resource=1"',
+    )
+    @argument(
+        "--pbt",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="ARGS",
+        help="population-based training: the body trains one interval per trial "
+        "(hpo_lab.pbt.segment(trial), trial.checkpoint); its arguments, e.g. "
+        '"population=8 interval=5 max_steps=40"',
+    )
+    @argument(
+        "--budget",
+        type=float,
+        default=None,
+        help="start no trial once the trials have reported this many steps in all "
+        "(each trial's largest step, e.g. epochs)",
+    )
     @argument(
         "--direction",
         choices=("minimize", "maximize"),
@@ -390,7 +309,10 @@ class HPOMagics(Magics):
             assert shell is not None
             # IPython syntax in the body (%time, !ls) becomes Python, as in any cell.
             source: str = cast(Any, shell).transform_cell(cell)
-            objective = CellObjective(source, self._user_ns, keep=args.keep, cell=cell)
+            # The body starts on the cell's second line: errors count lines from the %%hpo line.
+            objective = CellObjective(
+                source, self._user_ns, keep=args.keep, cell=cell, first_line=2
+            )
         except BodyError as exc:
             raise UsageError(str(exc)) from None
         if args.executor == "process":
@@ -407,19 +329,27 @@ class HPOMagics(Magics):
             direction = args.direction or _existing_direction(storage, name) or "minimize"
             from hpo_lab.study._study import create_study
 
+            scheduler = None
+            if args.pbt is not None:
+                from hpo_lab.pbt import PopulationBasedTraining
+
+                scheduler = PopulationBasedTraining(
+                    **parse_pruner_args(args.pbt, what="--pbt arguments")
+                )
             study = create_study(
                 study_name=name,
                 storage=storage,
                 direction=direction,
                 sampler=make_sampler(args.sampler, args.seed),
-                pruner=make_pruner(args.pruner),
+                pruner=make_pruner(args.pruner, **parse_pruner_args(args.pruner_args)),
                 load_if_exists=True,
                 warm_start_from=args.warm_start,
             )
         except (ValueError, TypeError, OSError) as exc:
             raise UsageError(_one_line(exc)) from None
         n_trials = args.trials
-        if n_trials is None and args.timeout is None:
+        pbt_ends = scheduler is not None and scheduler.max_steps is not None
+        if n_trials is None and args.timeout is None and args.budget is None and not pbt_ends:
             n_trials = DEFAULT_TRIALS
         options = {
             "n_trials": n_trials,
@@ -429,6 +359,9 @@ class HPOMagics(Magics):
             "sampler": args.sampler,
             "seed": args.seed,
             "pruner": args.pruner,
+            "pruner_args": args.pruner_args,
+            "budget": args.budget,
+            "scheduler": scheduler,
             "keep": args.keep,
             "no_panel": args.no_panel,
         }
@@ -452,11 +385,9 @@ class HPOMagics(Magics):
                 f"%hpo wait {entry.name} blocks, %hpo stop {entry.name} stops"
             )
         if wait:
-            if entry.panel is not None:
-                entry.panel.wait()
-            else:
-                _wait_for(run)
-                print(f"hpo: {_describe_run(entry)}")
+            ended = entry.panel.wait() if entry.panel is not None else _wait_for(run)
+            if entry.panel is None or not ended:
+                print(_ended_line(entry, ended))
 
     # -- %hpo --------------------------------------------------------------------------------------
     @line_magic("hpo")
@@ -474,6 +405,10 @@ class HPOMagics(Magics):
         %hpo warm NEW --from NAME [lr=1e-4:1e-2 ...]
                                         a new study seeded with NAME's trials, started with the
                                         same objective
+        %hpo lrfind [NAME] FINDER [PARAM]
+                                        narrow PARAM (default lr) of NAME to the suggested
+                                        range of the learning-rate finder FINDER (a variable
+                                        holding hpo_lab.lr_find(...)'s result)
         %hpo best [NAME]                the best trial
         %hpo df [NAME]                  the trials as a pandas DataFrame
         %hpo wait [NAME]                block until the run ends (Ctrl-C stops it)
@@ -603,7 +538,13 @@ class HPOMagics(Magics):
                 f"study {entry.name!r} was not started by a %%hpo cell of this kernel: there is "
                 "no objective to run more trials with"
             )
+        previous = len(entry.study.trials)
         _start(entry, n, None)
+        # Said out loud: the last run had ended, so this is a new run, not a longer one.
+        print(
+            f"hpo: {entry.name}'s last run had ended: started a new run of {n} trials "
+            f"(the study has {previous} so far)"
+        )
         if entry.panel is not None:
             entry.panel.attach(entry.run)
             if in_colab():  # widgets there show no updates from background threads
@@ -629,6 +570,33 @@ class HPOMagics(Magics):
         revision = entry.study.narrow(**parse_narrowing(entry.study, specs))
         print(f"hpo: {entry.name}: search space revision {revision.number} applies to new trials")
 
+    def _cmd_lrfind(self, rest: list[str]) -> None:
+        if not 1 <= len(rest) <= 3:
+            raise UsageError(
+                "%hpo lrfind takes [NAME] FINDER [PARAM], as in %hpo lrfind svc finder lr, "
+                f"but got {' '.join(rest)!r}"
+            )
+        name = rest[0] if len(rest) >= 2 else None
+        var = rest[1] if len(rest) >= 2 else rest[0]
+        param = rest[2] if len(rest) == 3 else "lr"
+        entry = _registry.get(name)
+        from hpo_lab.lr_finder import LRFinder
+
+        finder = self._user_ns.get(var)
+        if not isinstance(finder, LRFinder):
+            found = "no such variable" if var not in self._user_ns else type(finder).__name__
+            raise UsageError(
+                f"FINDER must name a variable holding hpo_lab.lr_find(...)'s result, but "
+                f"{var!r} is {found}"
+            )
+        revision = finder.narrow(entry.study, param)
+        bound: Any = revision.constraints[param]  # numeric: the finder narrowed it
+        print(
+            f"hpo: {entry.name}: {param} narrowed to [{bound.low:.3g}, {bound.high:.3g}] "
+            f"(the finder's suggestion: {finder.suggestion:.3g}); search space revision "
+            f"{revision.number} applies to new trials"
+        )
+
     def _cmd_warm(self, rest: list[str]) -> None:
         if len(rest) < 3 or rest[1] != "--from":
             raise UsageError(
@@ -651,25 +619,12 @@ class HPOMagics(Magics):
             raise UsageError(f"run {new!r} is still running: %hpo stop {new} first")
         # Checked against the parent before the child exists, so a typo creates no study.
         ranges = parse_narrowing(parent.study, specs) if specs else {}
-        if ranges:
-            from hpo_lab.search_space._revision import build_constraint
-
-            declared = parent.study.declared_distributions()
-            for param, spec in ranges.items():
-                build_constraint(param, declared[param], spec)
-        from hpo_lab.study._study import create_study
+        from hpo_lab.study._warm import warm_start
 
         options = dict(parent.options)
-        study = create_study(
-            study_name=new,
-            storage=parent.study.storage,
-            direction=parent.study.direction,
-            sampler=make_sampler(options.get("sampler", "auto"), options.get("seed")),
-            pruner=make_pruner(options.get("pruner", "none")),
-            warm_start_from=parent.study,
-        )
-        if ranges:
-            study.narrow(**ranges)
+        # The one warm-start path (the panel's button takes it too): the child gets copies of
+        # the parent's sampler and pruner.
+        study = warm_start(parent.study, new, narrow=ranges)
         objective = parent.objective
         if isinstance(objective, CellObjective):
             objective = objective.clone()
@@ -696,10 +651,10 @@ class HPOMagics(Magics):
         if entry.run is None:
             return
         if entry.panel is not None and entry.is_live():
-            entry.panel.wait()
+            ended = entry.panel.wait()
         else:
-            _wait_for(entry.run)
-        print(f"hpo: {_describe_run(entry)}")
+            ended = _wait_for(entry.run)
+        print(_ended_line(entry, ended))
 
 
 _COMMANDS = (
@@ -712,6 +667,7 @@ _COMMANDS = (
     "jobs",
     "narrow",
     "warm",
+    "lrfind",
     "best",
     "df",
     "wait",
@@ -776,16 +732,23 @@ def _start(entry: Entry, n_trials: int | None, timeout: float | None) -> None:
         run = started[0] if started else study.run
         return None if run is None else log_for(run)
 
+    from hpo_lab.notebook._interrupt import watch
+
+    # An interrupt while the kernel idles does not stop the run: the panel will say so.
+    watch(_shell())
     _capture.acquire()
     _capture.route_thread_named(runner_thread, runner_log)
     try:
-        run = study.start(
+        run = start_run(
+            study,
             objective,
             n_trials=n_trials,
             timeout=timeout,
             n_jobs=options.get("n_jobs", 1),
             executor=options.get("executor", "thread"),
             callbacks=callbacks,
+            budget=options.get("budget"),
+            scheduler=options.get("scheduler"),
         )
     except BaseException as exc:
         _capture.unroute_thread_named(runner_thread, runner_log)
@@ -810,6 +773,13 @@ def _start(entry: Entry, n_trials: int | None, timeout: float | None) -> None:
 
     run.subscribe(on_event)
     on_event(None)
+
+
+def _shell() -> Any:
+    # The running IPython shell, or None.
+    from IPython import get_ipython
+
+    return get_ipython()
 
 
 def _show_panel(obj: Any) -> Any:

@@ -18,15 +18,19 @@ Threads (the rule that keeps widgets live in JupyterLab, Notebook 7, VS Code and
 * :meth:`Panel.wait` (foreground mode, the default on Colab, whose stack does not render updates
   sent from background threads) ticks on the calling thread while the bridge thread stands by.
 
-Heavy plots (importance, parallel coordinates, slice) are re-rendered only while their tab is
-shown, at most every ``HEAVY_INTERVAL`` seconds. When the run ends, a static HTML snapshot
-(summary and main plots) is written into the cell output through a display handle made at
-:meth:`Panel.display`, so a saved notebook shows the results where widgets do not render.
+What a tick does, and why its cost does not grow with the study, is in ``_panel_update.py``:
+only the shown tab is brought up to date, the live figures send patches of bounded size, heavy
+plots (importance, parallel coordinates, slice) are recomputed from a bounded selection of
+trials on a budget, at least ``HEAVY_INTERVAL`` seconds apart. When the run ends, a static HTML
+snapshot (summary and main plots) is written into the cell output through a display handle made
+at :meth:`Panel.display`, so a saved notebook shows the results where widgets do not render;
+where the panel itself renders, the snapshot hides itself (it would show every plot twice).
 
 Stable DOM class names (for browser tests): ``hpo-panel``, ``hpo-header``, ``hpo-progress``,
 ``hpo-best``, ``hpo-status``, ``hpo-pause``, ``hpo-resume``, ``hpo-stop``, ``hpo-add-trials``,
 ``hpo-workers``, ``hpo-tab-<name>`` (history, importance, parallel, slice, curves, trials,
-failures, log, space), ``hpo-space-editor``, ``hpo-range-<param>``, ``hpo-apply``,
+failures, log, space; pbt once the panel sees a trial of population-based training),
+``hpo-space-editor``, ``hpo-range-<param>``, ``hpo-apply``,
 ``hpo-warm-start``, ``hpo-log``, ``hpo-history-plot``, ``hpo-message``, ``hpo-lineage``.
 """
 
@@ -34,9 +38,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import copy
 import dataclasses
-import datetime
 import html
 import logging
 import threading
@@ -45,33 +47,44 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
-from hpo_lab.notebook._body import SOURCE_HASH_ATTR
+from hpo_lab.execution import start_run
 from hpo_lab.notebook._bridge import Bridge
 from hpo_lab.notebook._env import resolve_figures_mode
-from hpo_lab.notebook._figures import FigureView, import_widgets
+from hpo_lab.notebook._figures import FigureView, LiveView, import_widgets
+from hpo_lab.notebook._livefig import CurvesModel, HistoryModel
 from hpo_lab.notebook._log import RunLog, log_for
+from hpo_lab.notebook._panel_html import LogLines
+from hpo_lab.notebook._panel_update import PanelUpdates, _ipython_display
 from hpo_lab.notebook._relay import make_relay, register_panel
 from hpo_lab.notebook._space_editor import SpaceEditor
-from hpo_lab.notebook._static import static_html
-from hpo_lab.study._best import best_of
-from hpo_lab.trial._frozen import FrozenTrial
-from hpo_lab.trial._state import TrialState
-from hpo_lab.viz._snapshot import StudySnapshot
-from hpo_lab.viz._throttle import Throttle
+from hpo_lab.notebook._tally import Tally
+from hpo_lab.viz._throttle import Budget
 
 if TYPE_CHECKING:
-    from hpo_lab.distributions import Distribution
     from hpo_lab.execution._run import Run
     from hpo_lab.study._study import Study
+    from hpo_lab.trial._frozen import FrozenTrial
 
-__all__ = ["HEAVY_INTERVAL", "QUIET_POLL_INTERVAL", "SPACE_INTERVAL", "Panel", "panel"]
+__all__ = [
+    "HEAVY_INTERVAL",
+    "QUIET_POLL_INTERVAL",
+    "RELAY_WAIT",
+    "SPACE_INTERVAL",
+    "TAB_KEYS",
+    "Panel",
+    "panel",
+]
 
 _logger = logging.getLogger("hpo_lab")
 
-#: Least seconds between two re-renders of a heavy plot (importance, parallel, slice).
+#: Least seconds between two re-renders of a heavy plot (importance, parallel, slice); more
+#: when one takes long (each may use a tenth of the bridge's time).
 HEAVY_INTERVAL = 3.0
 #: Least seconds between two redraws of the space editor's good-trial hints.
 SPACE_INTERVAL = 2.0
+#: Longest wait, after the panel is shown, for its relay widget to start in the browser before
+#: the plots are first drawn (see PanelUpdates._update_live).
+RELAY_WAIT = 5.0
 #: Seconds between two polls of the store by a panel without a live run once nothing changed
 #: for a few polls (a click or a run's event is still served at once).
 QUIET_POLL_INTERVAL = 3.0
@@ -88,6 +101,8 @@ _TABS = (
     ("log", "Log"),
     ("space", "Space editor"),
 )
+#: The tabs' keys, in order (``tabs.selected_index`` indexes it).
+TAB_KEYS = tuple(key for key, _title in _TABS)
 _HEAVY = ("importance", "parallel", "slice")
 _FIGURE_TABS = ("history", "importance", "parallel", "slice", "curves")
 _SORTS = (
@@ -96,40 +111,20 @@ _SORTS = (
     ("oldest first", "oldest"),
     ("longest first", "duration"),
 )
-_TABLE_ROWS = 100
-_LOG_LINES = 500
 
 
 @dataclasses.dataclass
 class _Figures:
-    # The panel's figures, built together on the bridge thread.
-    history_live: Any
-    history_view: FigureView
-    curves_live: Any
-    curves_view: FigureView
+    # The panel's figure views, built together on the bridge thread.
+    history_view: LiveView
+    curves_view: LiveView
     heavy_views: dict[str, FigureView]
 
+    def live_views(self) -> dict[str, LiveView]:
+        return {"history": self.history_view, "curves": self.curves_view}
 
-def _seconds(seconds: float) -> str:
-    h, rest = divmod(round(seconds), 3600)
-    m, sec = divmod(rest, 60)
-    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
-
-
-def _short(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return repr(value)
-
-
-def _timestamp(d: datetime.datetime | None) -> float | None:
-    return None if d is None else d.timestamp()
-
-
-def _set(widget: Any, name: str, value: Any) -> None:
-    # Send only real changes: every assignment of a synced trait is a message to the browser.
-    if getattr(widget, name) != value:
-        setattr(widget, name, value)
+    def all_views(self) -> dict[str, LiveView | FigureView]:
+        return {**self.live_views(), **self.heavy_views}
 
 
 def _is_run(obj: Any) -> bool:
@@ -141,23 +136,13 @@ def _is_study(obj: Any) -> bool:
     return all(hasattr(obj, a) for a in ("study_name", "storage", "narrow", "inherited_trials"))
 
 
-def _ipython_display() -> Any:
-    try:
-        import IPython.display as ipd
-    except ImportError as exc:  # pragma: no cover - IPython is installed where tests run
-        raise ImportError(
-            "showing the control panel needs IPython: pip install 'hpo_lab[notebook]'"
-        ) from exc
-    return ipd
-
-
 def _close_tree(widget: Any) -> None:
     for child in getattr(widget, "children", ()):
         _close_tree(child)
     widget.close()
 
 
-class Panel:
+class Panel(PanelUpdates):
     """The control panel of a study or of its background run.
 
     Args:
@@ -212,14 +197,19 @@ class Panel:
         self._storage = study.storage
         self._study_id = self._storage.get_study_id(study.study_name)
         self._log = log if log is not None else log_for(run if run is not None else study)
-        self._trials: dict[int, FrozenTrial] = {}
+        self._tally = Tally(study.direction)
+        # The live figures' data: plain dicts, so they are made here; their views (which need
+        # plotly) are built on the bridge thread.
+        self._history = HistoryModel(study.direction)
+        self._curves = CurvesModel(study.direction)
         self._cursor = 0
         self._log_cursor = 0
-        self._log_lines: collections.deque[str] = collections.deque(maxlen=_LOG_LINES)
-        self._log_partial: dict[tuple[Any, str], str] = {}
+        self._log_lines = LogLines()
+        self._log_shown = -1
         self._lock = threading.Lock()  # held by widget callbacks while they post commands
         self._messages: list[tuple[str, bool]] = []
         self._new_children: list[Run] = []
+        self._figure_commands: list[tuple[str, str | None, float | None]] = []
         self.children: list[Panel] = []
         self._run: Run | None = None
         self._objective: Callable[[Any], Any] | None = None
@@ -229,18 +219,36 @@ class Panel:
         self._run_t1: float | None = None
         self._closed = False
         self._published_for: object = None
+        # A static panel's snapshot, while other processes write: at least 10 s apart, and
+        # at most a twentieth of the time.
+        self._static_budget = Budget(10.0, share=0.05)
         self._static_handle: Any = None
         self.static_html = ""
         self._force = False
+        #: Whether the browser applies the live figures' patches (the relay said so).
+        self._patches = False
+        self._relay_since: float | None = None  # when the relay widget was shown
+        #: The heavy plots and the tabs, in order; a PBT tab joins them once the panel sees
+        #: a trial of population-based training (see _add_pbt_tab).
+        self._heavy_names: tuple[str, ...] = _HEAVY
+        self._tab_keys: tuple[str, ...] = TAB_KEYS
+        self._pbt_seen = False
         self._heavy_dirty = set(_HEAVY)
-        self._heavy_throttle = {name: Throttle(HEAVY_INTERVAL) for name in _HEAVY}
+        self._heavy_budget = {name: Budget(HEAVY_INTERVAL) for name in _HEAVY}
         self._table_dirty = True
-        self._failures_seen = -1
+        self._table_budget = Budget(1.0)
+        self._failures_shown = -1
         self._space_dirty = True
-        self._space_throttle = Throttle(SPACE_INTERVAL)
+        self._space_budget = Budget(SPACE_INTERVAL)
         self._revision_count = -1
-        self._inherited: list[FrozenTrial] = list(study.inherited_trials)
-        self._source_changes: list[int] = []
+        self._space_revisions: list[Any] = []
+        # Inherited (warm-start) trials, read on the bridge thread and kept current with the
+        # parent's lineage (see PanelUpdates._poll_lineage).
+        self._inherited: list[FrozenTrial] = []
+        self._inherited_dirty = study.parent is not None
+        self._inherited_budget = Budget(1.0)
+        self._ancestors: dict[int, int] | None = None
+        self._source_shown: list[int] = []
         #: How many batched updates the panel has applied (one per tick).
         self.n_updates = 0
         self._quiet_ticks = 0
@@ -250,7 +258,9 @@ class Panel:
         self._relay: Any = None
         self._build()
         register_panel(self.control_id, self)
-        self._bridge = Bridge(self)
+        # Two batched updates a second at most: a person reads no faster, and each batch is a
+        # dozen widget messages and work on the kernel's GIL while trials run.
+        self._bridge = Bridge(self, interval=0.5, min_gap=0.5)
         if run is not None:
             self._follow(run)
         # The header and controls are filled before the panel is shown, on the constructing
@@ -418,12 +428,12 @@ class Panel:
         return figures
 
     @property
-    def history_view(self) -> FigureView:
+    def history_view(self) -> LiveView:
         """The optimization history's figure (built on first use if the bridge has not yet)."""
         return self._ensure_figures().history_view
 
     @property
-    def curves_view(self) -> FigureView:
+    def curves_view(self) -> LiveView:
         """The learning curves' figure."""
         return self._ensure_figures().curves_view
 
@@ -433,47 +443,73 @@ class Panel:
         return self._ensure_figures().heavy_views
 
     def _build_figures(self) -> _Figures:
-        # Under the tick lock: on the bridge thread, or whoever asked for a figure first.
-        from hpo_lab.viz import LiveIntermediateValues, LiveOptimizationHistory
-        from hpo_lab.viz._snapshot import import_plotly
+        # Under the tick lock: on the bridge thread, or whoever asked for a figure first. In
+        # "html" mode no plotly is imported here (the live figures are plain data; heavy plots
+        # import it when their tab is first shown): a fresh kernel's run does not compete with
+        # seconds of imports.
+        history_view = LiveView(self._history.figure, self.mode, "hpo-history-plot")
+        curves_view = LiveView(self._curves.figure, self.mode, "hpo-curves-plot")
+        blank: Any = None
+        if self.mode == "widget":
+            from hpo_lab.viz._snapshot import import_plotly
 
-        go = import_plotly()
-        study = self._study
-        history_live = LiveOptimizationHistory(study)
-        history_view = FigureView(
-            history_live.figure, self.mode, "hpo-history-plot", min_interval=1.0
-        )
-        if self.mode == "widget":
-            history_live = LiveOptimizationHistory(study, figure=history_view.figure)
-        curves_live = LiveIntermediateValues(study)
-        curves_view = FigureView(curves_live.figure, self.mode, "hpo-curves-plot", min_interval=1.0)
-        if self.mode == "widget":
-            curves_live = LiveIntermediateValues(study, figure=curves_view.figure)
+            blank = import_plotly().Figure()
         heavy_views = {
-            name: FigureView(go.Figure(), self.mode, f"hpo-{name}-plot", min_interval=0.0)
-            for name in _HEAVY
+            name: FigureView(blank, self.mode, f"hpo-{name}-plot", min_interval=0.0)
+            for name in self._heavy_names
         }
-        known = [self._trials[n] for n in sorted(self._trials)]
-        if known:
-            history_live.update(known)
-            history_view.touch()
-            curves_live.update(known)
-            curves_view.touch()
-        figures = _Figures(history_live, history_view, curves_live, curves_view, heavy_views)
+        figures = _Figures(history_view, curves_view, heavy_views)
+        if self._patches:
+            for view in figures.all_views().values():
+                view.html_fallback = False
         self._figures = figures
-        views = {"history": history_view, "curves": curves_view, **heavy_views}
+        views = figures.all_views()
         if not self._closed:
-            for key in _FIGURE_TABS:
+            for key in _FIGURE_TABS + self._heavy_names[len(_HEAVY) :]:
                 self._tab_boxes[key].children = (views[key].widget,)
                 self._loading[key].close()
         return figures
+
+    def _add_pbt_tab(self) -> None:
+        """Add the PBT tab (each member's hyperparameters and score over the steps, with the
+        exploits drawn): on the bridge thread, once a trial of population-based training is
+        seen."""
+        if "pbt" in self._tab_keys or self._closed:
+            return
+        w = import_widgets()
+        note = w.HTML(value="<i>loading plots…</i>")
+        note.add_class("hpo-figures-loading")
+        self._loading["pbt"] = note
+        box = w.VBox([note])
+        box.add_class("hpo-tab-pbt")
+        self._tab_boxes["pbt"] = box
+        self._heavy_names = (*self._heavy_names, "pbt")
+        self._heavy_budget["pbt"] = Budget(HEAVY_INTERVAL)
+        self._heavy_dirty.add("pbt")
+        self.tabs.children = (*self.tabs.children, box)
+        self.tabs.set_title(len(self.tabs.children) - 1, "PBT")
+        self._tab_keys = (*self._tab_keys, "pbt")
+        figures = self._figures
+        if figures is not None:
+            blank: Any = None
+            if self.mode == "widget":
+                from hpo_lab.viz._snapshot import import_plotly
+
+                blank = import_plotly().Figure()
+            view = FigureView(blank, self.mode, "hpo-pbt-plot", min_interval=0.0)
+            if self._patches:
+                view.html_fallback = False
+            figures.heavy_views["pbt"] = view
+            box.children = (view.widget,)
+            note.close()
 
     def _lineage_text(self) -> str:
         names = self._study.lineage
         text = ""
         if len(names) > 1:
             text = "lineage: " + " ← ".join(html.escape(n) for n in names)
-            text += f" ({len(self._study.inherited_trials)} inherited trials)"
+            if not self._inherited_dirty or self._inherited:
+                text += f" ({len(self._inherited)} inherited trials)"
         kids = [c._study.study_name for c in getattr(self, "children", [])]
         if kids:
             text += ("; " if text else "") + "warm-started: " + ", ".join(map(html.escape, kids))
@@ -540,6 +576,7 @@ class Panel:
             self._relay = make_relay(self.control_id)
             if self._relay is not None:
                 self.widget.children = (*self.widget.children, self._relay)
+                self._relay_since = time.monotonic()
         # The widget view, with a short text fallback for viewers without the widget state
         # (GitHub, nbviewer), where the snapshot below shows the results.
         ipd.display(
@@ -654,15 +691,18 @@ class Panel:
         with self._lock:
             if self._messages or self._new_children:
                 return False
-        shown = _TABS[self.tabs.selected_index or 0][0]
-        # Heavy plots render when their tab is shown; choosing a tab wakes the bridge.
+            if self._figure_commands:
+                return False
+        shown = self._shown()
+        figures = self._figures
+        # Only the shown tab is kept current; choosing another tab wakes the bridge.
         return not (
-            shown in self._heavy_dirty
+            figures is None
+            or shown in self._heavy_dirty
             or (shown == "trials" and self._table_dirty)
-            or self._space_dirty
-            or self._figures is None
-            or self._figures.history_view.pending
-            or self._figures.curves_view.pending
+            or (shown == "space" and self._space_dirty)
+            or self._inherited_dirty
+            or (shown in figures.live_views() and figures.live_views()[shown].pending)
         )
 
     def _poll_interval(self) -> float:
@@ -701,6 +741,21 @@ class Panel:
 
     def _post(self, text: str, error: bool = False) -> None:
         self._messages.append((text, error))
+
+    def _figure_command(
+        self, command: str, figure: str | None, value: float | None = None
+    ) -> None:
+        # From the relay: the browser applies patches ("patches"), a graph missed one and
+        # needs a full render ("resync"), or drawing a patch takes it ``value`` s ("draw").
+        with self._lock:
+            self._figure_commands.append((command, figure, value))
+        self._bridge_wake()
+
+    def _note(self, text: str) -> None:
+        """Show ``text`` in the panel's message line (from any thread)."""
+        with self._lock:
+            self._post(text)
+        self._bridge_wake()
 
     def _control(self, action: Callable[[Run], None]) -> None:
         with self._lock:
@@ -794,13 +849,6 @@ class Panel:
                     )
         self._bridge.wake()
 
-    def _child_name(self) -> str:
-        taken = {s.study_name for s in self._storage.get_all_studies()}
-        k = 1
-        while f"{self._study.study_name}_warm{k}" in taken:
-            k += 1
-        return f"{self._study.study_name}_warm{k}"
-
     def _on_warm_start(self) -> None:
         with self._lock:
             try:
@@ -810,7 +858,7 @@ class Panel:
         self._bridge.wake()
 
     def _warm_start(self) -> None:
-        from hpo_lab.study._study import create_study
+        from hpo_lab.study._warm import warm_start
 
         objective = self._objective
         if objective is None:
@@ -829,38 +877,20 @@ class Panel:
         ranges = self._edited_ranges()
         if ranges is None:
             return
-        parent = self._study
-        try:
-            sampler = copy.deepcopy(parent.sampler)
-        except Exception:
-            sampler = parent.sampler
-        try:
-            pruner = copy.deepcopy(parent.pruner)
-        except Exception:
-            pruner = parent.pruner
-        child = create_study(
-            study_name=self._child_name(),
-            storage=parent.storage,
-            direction=parent.direction,
-            sampler=sampler,
-            pruner=pruner,
-            warm_start_from=parent,
-        )
-        known = child.declared_distributions()
-        narrowing = {name: spec for name, spec in ranges.items() if name in known}
-        if narrowing:
-            child.narrow(**narrowing)
+        # The one warm-start path (%hpo warm takes it too): copies of the parent's sampler
+        # and pruner, the edited ranges checked against the parent first.
+        child = warm_start(self._study, narrow=ranges)
         settings = dict(self._settings)
         run = self._run
         if run is not None and run.n_trials is not None:
             settings["n_trials"] = run.n_trials
-        child_run = child.start(objective, **settings)
+        child_run = start_run(child, objective, **settings)
         self._new_children.append(child_run)
         self._post(
             f"warm-started {child.study_name} with {len(child.inherited_trials)} inherited trials"
         )
 
-    # -- the update (bridge thread, or the caller of refresh/wait) -------------------------------
+    # -- the update (bridge thread, or the caller of refresh/wait): see _panel_update.py ------
     @contextlib.contextmanager
     def _batch(self) -> Iterator[None]:
         with contextlib.ExitStack() as stack:
@@ -868,318 +898,12 @@ class Panel:
                 stack.enter_context(widget.hold_sync())
             yield
 
-    def _tick(self) -> None:
-        if self._closed:
-            return
-        with self._lock:
-            messages, self._messages = self._messages, []
-            new_children, self._new_children = self._new_children, []
-        changed, self._cursor = self._storage.get_trials_since(self._study_id, self._cursor)
-        self._quiet_ticks = 0 if changed else self._quiet_ticks + 1
-        for t in changed:
-            self._trials[t.number] = t
-        entries, self._log_cursor = self._log.since(self._log_cursor)
-        force = self._force
-        run = self._run
-        trials = [self._trials[n] for n in sorted(self._trials)]
-        with self._batch():
-            if messages:
-                text, error = messages[-1]
-                color = "#c00" if error else "#060"
-                _set(
-                    self.message,
-                    "value",
-                    f'<span style="color:{color}">{html.escape(text, quote=False)}</span>',
-                )
-            for child_run in new_children:
-                child = Panel(child_run, figures=self._requested)
-                if self.frontend_seen:
-                    child._frontend_seen()  # shown in this panel, so in the same browser
-                self.children.append(child)
-                self.children_box.children = (*self.children_box.children, child.widget)
-            if new_children:
-                _set(self.lineage, "value", self._lineage_text())
-            self._update_header(run, trials)
-            self._update_controls(run)
-            figures = self._figures
-            if figures is None and not self._deferring:
-                figures = self._build_figures()  # fed with every trial known
-            elif figures is not None and changed:
-                figures.history_live.update(changed)
-                figures.history_view.touch()
-                figures.curves_live.update(changed)
-                figures.curves_view.touch()
-            if changed:
-                self._heavy_dirty = set(_HEAVY)
-                self._table_dirty = True
-                self._space_dirty = True
-                self._update_source_note(trials)
-                self._update_failures(trials)
-            if figures is not None:
-                self._update_heavy(figures, trials, force)
-            self._update_table(trials, force)
-            if entries:
-                self._update_log(entries)
-            self._update_space(trials, force)
-            if figures is not None:
-                figures.history_view.flush(force)
-                figures.curves_view.flush(force)
-                self._publish_if_ended(run, trials)
-        self.n_updates += 1
-
-    def _update_header(self, run: Run | None, trials: list[FrozenTrial]) -> None:
-        states = collections.Counter(t.state for t in trials)
-        if run is not None:
-            p = run.progress
-            status = run.status.value
-            finished, total = p.finished, p.total
-            running, pruned, failed, complete = p.running, p.pruned, p.failed, p.complete
-        else:
-            status = "no run"
-            running = states[TrialState.RUNNING]
-            pruned, failed = states[TrialState.PRUNED], states[TrialState.FAIL]
-            complete = states[TrialState.COMPLETE]
-            finished = complete + pruned + failed
-            total = len(trials)
-        _set(self.status, "value", status)
-        _set(self.progress, "max", max(1, total if total is not None else finished))
-        _set(self.progress, "value", min(finished, self.progress.max))
-        bar = {"finished": "success", "failed": "danger", "paused": "warning"}.get(status, "")
-        _set(self.progress, "bar_style", bar)
-        _set(self.progress_text, "value", f"{finished}/{'?' if total is None else total} trials")
-        _set(
-            self.counts,
-            "value",
-            f"{complete} complete · {running} running · {pruned} pruned · {failed} failed",
-        )
-        best = best_of(trials, self._study.direction)
-        if best is not None:
-            params = ", ".join(f"{k}={_short(v)}" for k, v in sorted(best.params.items()))
-            best_text = (
-                f"best {best.value:.6g} (trial {best.number}): {html.escape(params, quote=False)}"
-            )
-        else:
-            best_text = "best: no COMPLETE trial yet"
-        _set(self.best, "value", best_text)
-        _set(self.times, "value", self._times_text(run, trials, finished, total))
-
-    def _times_text(
-        self, run: Run | None, trials: list[FrozenTrial], finished: int, total: int | None
-    ) -> str:
-        if run is None:
-            starts = [s for t in trials if (s := _timestamp(t.datetime_start)) is not None]
-            ends = [e for t in trials if (e := _timestamp(t.datetime_complete)) is not None]
-            if not starts or not ends:
-                return ""
-            return f" · took {_seconds(max(ends) - min(starts))}"
-        if self._run_t0 is None:
-            return ""
-        mine = [self._trials[n] for n in run.numbers[:1] if n in self._trials]
-        if mine and (s := _timestamp(mine[0].datetime_start)) is not None:
-            self._run_t0 = min(self._run_t0, s)
-        if not run.is_live():
-            if self._run_t1 is None:
-                self._run_t1 = time.time()
-            return f" · took {_seconds(self._run_t1 - self._run_t0)}"
-        elapsed = time.time() - self._run_t0
-        text = f" · elapsed {_seconds(elapsed)}"
-        if total is not None and finished > 0 and run.status.value == "running":
-            text += f" · ETA {_seconds(elapsed / finished * max(0, total - finished))}"
-        return text
-
-    def _update_controls(self, run: Run | None) -> None:
-        status = run.status.value if run is not None else "none"
-        live = status in ("running", "paused")
-        _set(self.pause_button, "disabled", status != "running")
-        _set(self.resume_button, "disabled", status != "paused")
-        _set(self.stop_button, "disabled", not live)
-        _set(self.add_button, "disabled", not live or run is None or run.n_trials is None)
-        _set(self.add_n, "disabled", not live)
-        _set(self.workers, "disabled", not live)
-        if run is not None and self.workers.value != run.n_jobs:
-            self._syncing_workers = True
-            try:
-                self.workers.value = run.n_jobs
-            finally:
-                self._syncing_workers = False
-        self.editor.set_enabled(apply=True, warm=self._objective is not None)
-
-    def _update_source_note(self, trials: list[FrozenTrial]) -> None:
-        changes: list[int] = []
-        previous: Any = None
-        for t in trials:
-            if not t.state.is_finished():
-                continue
-            h = t.system_attrs.get(SOURCE_HASH_ATTR)
-            if h is None:
-                continue
-            if previous is not None and h != previous:
-                changes.append(t.number)
-            previous = h
-        if changes != self._source_changes:
-            self._source_changes = changes
-            text = ""
-            if changes:
-                at = ", ".join(str(n) for n in changes[-5:])
-                text = f"objective source changed at trial {at}"
-            _set(self.source_note, "value", text)
-
-    def _snapshot(self, trials: list[FrozenTrial]) -> StudySnapshot:
-        return StudySnapshot(
-            trials=tuple(trials),
-            direction=self._study.direction,
-            inherited=tuple(self._inherited),
-            revisions=tuple(self._storage.get_space_revisions(self._study_id)),
-            study_name=self._study.study_name,
-        )
-
-    def _update_heavy(self, figures: _Figures, trials: list[FrozenTrial], force: bool) -> None:
-        if not self._heavy_dirty:
-            return
-        from hpo_lab.viz import plot_parallel_coordinate, plot_param_importances, plot_slice
-
-        plots: dict[str, Callable[[StudySnapshot], Any]] = {
-            "importance": lambda s: plot_param_importances(s, intervals=False),
-            "parallel": plot_parallel_coordinate,
-            "slice": plot_slice,
-        }
-        shown = _TABS[self.tabs.selected_index or 0][0]
-        snap: StudySnapshot | None = None
-        for name in list(self._heavy_dirty):
-            if not force and (name != shown or not self._heavy_throttle[name].ready()):
-                continue
-            if snap is None:
-                snap = self._snapshot(trials)
-            try:
-                figure = plots[name](snap)
-            except Exception:
-                _logger.exception("the %s plot of the control panel failed", name)
-                self._heavy_dirty.discard(name)
-                continue
-            view = figures.heavy_views[name]
-            view.replace(figure)
-            view.flush(force=True)
-            self._heavy_dirty.discard(name)
-
-    def _update_table(self, trials: list[FrozenTrial], force: bool) -> None:
-        shown = _TABS[self.tabs.selected_index or 0][0]
-        if not self._table_dirty or not (force or shown == "trials"):
-            return
-        from hpo_lab.study._dataframe import trials_to_dataframe
-
-        df = trials_to_dataframe(trials)
-        if df.empty:
-            _set(self.table, "value", "<i>No trials yet.</i>")
-            self._table_dirty = False
-            return
-        key = self.sort_by.value
-        if key == "best":
-            df = df.sort_values(
-                "value",
-                ascending=self._study.direction == "minimize",
-                na_position="last",
-                kind="stable",
-            )
-        elif key == "newest":
-            df = df.sort_values("number", ascending=False, kind="stable")
-        elif key == "duration" and "duration" in df:
-            df = df.sort_values("duration", ascending=False, na_position="last", kind="stable")
-        drop = [c for c in ("datetime_start", "datetime_complete") if c in df]
-        shown_df = df.drop(columns=drop).head(_TABLE_ROWS)
-        table = shown_df.to_html(index=False, na_rep="", border=0, classes="hpo-table")
-        if len(df) > _TABLE_ROWS:
-            table += f"<i>{_TABLE_ROWS} of {len(df)} trials shown</i>"
-        _set(self.table, "value", table)
-        self._table_dirty = False
-
-    def _update_failures(self, trials: list[FrozenTrial]) -> None:
-        failed = [t for t in trials if t.state == TrialState.FAIL]
-        if len(failed) == self._failures_seen:
-            return
-        self._failures_seen = len(failed)
-        if not failed:
-            _set(self.failures, "value", "<i>No failed trials.</i>")
-            return
-        items = []
-        for t in failed[-50:]:
-            message = t.fail_message or ""
-            lines = message.strip().splitlines()
-            summary = lines[-1] if lines else (t.fail_reason.value if t.fail_reason else "")
-            reason = t.fail_reason.value if t.fail_reason is not None else "failed"
-            items.append(
-                f"<details><summary>trial {t.number} ({html.escape(reason)}): "
-                f"{html.escape(summary)}</summary><pre>{html.escape(message)}</pre></details>"
-            )
-        _set(self.failures, "value", "".join(items))
-
-    def _update_log(self, entries: list[Any]) -> None:
-        # print() writes its pieces separately: join them per trial and stream into lines.
-        partial = self._log_partial
-        for e in entries:
-            key = (e.trial, e.stream)
-            text = partial.pop(key, "") + e.text
-            *lines, rest = text.split("\n")
-            tag = "" if e.trial is None else f"[trial {e.trial}] "
-            prefix = "warning: " if e.stream == "warning" else ""
-            if e.stream == "warning" and rest:
-                lines, rest = [*lines, rest], ""  # a warning is one whole message
-            for line in lines:
-                self._log_lines.append(f"{tag}{prefix}{line}")
-            if rest:
-                partial[key] = rest
-        shown = list(self._log_lines)
-        for (trial, stream), rest in partial.items():
-            tag = "" if trial is None else f"[trial {trial}] "
-            shown.append(f"{tag}{'warning: ' if stream == 'warning' else ''}{rest}")
-        body = html.escape("\n".join(shown[-_LOG_LINES:]), quote=False)
-        _set(self.log_view, "value", f"<pre style='max-height:300px;overflow:auto'>{body}</pre>")
-
-    def _update_space(self, trials: list[FrozenTrial], force: bool) -> None:
-        revisions = self._storage.get_space_revisions(self._study_id)
-        new_revision = len(revisions) != self._revision_count
-        if new_revision:
-            self._revision_count = len(revisions)
-            self._space_dirty = True
-            if self._study.parent is not None:
-                self._inherited = list(self._study.inherited_trials)
-        # Hints change with every trial: redrawn at most every SPACE_INTERVAL seconds.
-        ready = force or new_revision or not self.editor.rows or self._space_throttle.ready()
-        if not self._space_dirty or not ready:
-            self.editor.update_readouts()  # the user may have moved a control
-            return
-        self._space_throttle.mark()
-        self._space_dirty = False
-        declared: dict[str, Distribution] = {}
-        for t in self._inherited:
-            declared.update(t.distributions)
-        for t in trials:
-            declared.update(t.distributions)
-        current = revisions[-1]
-        effective = {name: current.effective(name, d) for name, d in declared.items()}
-        self.editor.update(declared, effective, trials, self._study.direction)
-        text = f"current revision: {current.number}"
-        if current.constraints:
-            text += " (narrowed: " + ", ".join(sorted(current.constraints)) + ")"
-        _set(self.editor.status, "value", html.escape(text))
-
-    def _publish_if_ended(self, run: Run | None, trials: list[FrozenTrial]) -> None:
-        if run is not None and run.is_live():
-            return
-        if run is None and self._static_handle is None:
-            return  # a static panel publishes its snapshot once displayed
-        key = (id(run), self._cursor)
-        if self._published_for == key:
-            return
-        self._published_for = key
-        status = run.status.value if run is not None else None
-        try:
-            self.static_html = static_html(self._snapshot(trials), status)
-        except Exception:
-            _logger.exception("the static snapshot of the control panel failed")
-            return
-        handle = self._static_handle
-        if handle is not None:
-            handle.update(_ipython_display().HTML(self.static_html))
+    def _add_child(self, child_run: Run) -> None:
+        child = Panel(child_run, figures=self._requested)
+        if self.frontend_seen:
+            child._frontend_seen()  # shown in this panel, so in the same browser
+        self.children.append(child)
+        self.children_box.children = (*self.children_box.children, child.widget)
 
 
 def panel(

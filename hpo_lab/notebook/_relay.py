@@ -19,10 +19,22 @@ The button's own click message still arrives later; the panel counts relayed com
 that many later clicks of the same button, so each click acts once. Where the relay cannot work
 (no anywidget, Colab, a frontend without the JupyterLab widget manager) the buttons work as
 ordinary widgets.
+
+The relay also carries the live figures' patches (see ``_figures.py``): the kernel sends
+``{"figure": name, "patch": ...}`` on the relay widget's comm and the script applies it to the
+panel's graph with the page's plotly.js. The script says ``"patches"`` on that same comm once it
+can (plotly.js loaded, a figure drawn from the kernel's JSON), and ``"resync"`` (with the
+figure's name) when a graph missed a patch; the panel then renders that figure whole.
+
+A message handled on a subshell ends with the kernel publishing "idle", with that message as
+parent: JupyterLab then shows the kernel idle although the main shell still runs a cell. While
+a cell runs (IPython's ``pre_run_cell`` to ``post_run_cell``), the relay says "busy" again for
+that cell's request right after.
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 import threading
@@ -31,17 +43,23 @@ from typing import Any
 
 __all__ = [
     "CONTROL_TARGET",
+    "FIGURE_COMMANDS",
     "RELAYED_COMMANDS",
     "handle_control",
+    "live_panels",
     "make_relay",
     "register_panel",
     "relay_class",
+    "watch_cells",
 ]
 
 _logger = logging.getLogger("hpo_lab")
 
 CONTROL_TARGET = "hpo_lab.panel_control"
 RELAYED_COMMANDS = ("pause", "resume", "stop")
+#: What the script says about the live figures: it applies patches; a graph missed one; what
+#: drawing a patch costs it (``"ms"``).
+FIGURE_COMMANDS = ("patches", "resync", "draw")
 
 _panels: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
 _lock = threading.Lock()
@@ -63,6 +81,115 @@ async function openChannel(manager, id) {
   comm.open({ panel: id, command: "open" }, {}, {}, []);
   return comm;
 }
+// Live figures: the kernel renders a figure whole into an output (plotly's JSON, drawn by the
+// frontend's plotly.js, its revision in layout.meta.hpo_rev), then sends patches from one
+// revision to the next. A patch is applied only to a graph at its base revision; one that
+// arrives before its graph is drawn waits; a graph left behind asks for a full render.
+function graphs(id, figure) {
+  const sel = ".hpo-panel-" + id + " .hpo-" + figure + "-plot .js-plotly-plot";
+  return Array.from(document.querySelectorAll(sel));
+}
+function revOf(gd) {
+  const meta = gd.layout && gd.layout.meta;
+  return meta && typeof meta.hpo_rev === "number" ? meta.hpo_rev : null;
+}
+async function applyPatch(P, gd, patch) {
+  // Every change goes into the graph's own data and layout, then one Plotly.react draws it
+  // once (a Plotly call per change would draw the graph once each).
+  const data = gd.data;
+  for (const op of patch.traces) {
+    const trace = data && data[op.i];
+    if (!trace) throw new Error("no trace " + op.i);
+    if (op.replace) Object.assign(trace, op.replace);
+    else if (op.extend) {
+      for (const key of Object.keys(op.extend)) {
+        trace[key] = (trace[key] || []).concat(op.extend[key]);
+      }
+    }
+    if (op.style) Object.assign(trace, op.style);
+  }
+  const meta = Object.assign({}, gd.layout.meta, { hpo_rev: patch.rev });
+  const layout = Object.assign({}, gd.layout, patch.layout || {});
+  Object.assign(layout, { meta, datarevision: patch.rev });
+  await P.react(gd, data, layout);
+  window.__hpoLabPatched = (window.__hpoLabPatched || 0) + 1;  // read by the browser tests
+}
+function makeFigures(id, tell) {
+  const pending = {};
+  const state = {};
+  async function drain(figure) {
+    const st = (state[figure] = state[figure] || {
+      busy: false, again: false, stuck: 0, asked: 0, costs: [],
+    });
+    if (st.busy) {
+      st.again = true;
+      return;
+    }
+    st.busy = true;
+    let behind = false;
+    try {
+      const P = window.Plotly;
+      const queue = pending[figure] || [];
+      const gds = graphs(id, figure);
+      for (const gd of gds) {
+        let rev = revOf(gd);
+        if (rev === null || !P) {
+          behind = true;
+          continue;
+        }
+        for (;;) {
+          const next = queue.find((p) => p.base === rev);
+          if (!next) break;
+          try {
+            const t0 = performance.now();
+            await applyPatch(P, gd, next);
+            rev = next.rev;
+            // What a patch costs this page to draw, told now and then: the kernel sends
+            // patches no more often than the page can draw them at leisure.
+            st.costs.push(performance.now() - t0);
+            if (st.costs.length >= 5) {
+              const sorted = st.costs.sort((a, b) => a - b);
+              tell({ command: "draw", figure, ms: sorted[Math.floor(sorted.length / 2)] });
+              st.costs = [];
+            }
+          } catch (err) {
+            st.asked = 0;
+            behind = true;
+            break;
+          }
+        }
+        if (queue.some((p) => p.base > rev)) behind = true;
+      }
+      const revs = gds.map(revOf).filter((r) => r !== null);
+      const low = revs.length ? Math.min(...revs) : -1;
+      pending[figure] = queue.filter((p) => p.rev > low).slice(-200);
+    } finally {
+      st.busy = false;
+    }
+    if (st.again) {
+      st.again = false;
+      return drain(figure);
+    }
+    if (behind && pending[figure].length) {
+      const now = Date.now();
+      st.stuck = st.stuck || now;
+      if (now - st.stuck > 2500 && now - st.asked > 5000) {
+        st.asked = now;
+        tell({ command: "resync", figure });
+      }
+      setTimeout(() => drain(figure), 250);
+    } else {
+      st.stuck = 0;
+    }
+  }
+  return {
+    take(msg) {
+      if (!msg || !msg.figure || !msg.patch) return;
+      (pending[msg.figure] = pending[msg.figure] || []).push(msg.patch);
+      drain(msg.figure);
+    },
+  };
+}
 function render({ model, el }) {
   el.style.display = "none";
   const id = model.get("panel_id");
@@ -75,6 +202,27 @@ function render({ model, el }) {
   const ready = openChannel(model.widget_manager, id)
     .then((comm) => (channel = comm))
     .catch(() => null);
+  // Figure commands go on the relay widget's own comm, at once: the control comm can take
+  // seconds to open on a loaded machine (a subshell is made for it), and these wait for no one.
+  const tell = (data) => model.send(Object.assign({ event: data.command }, data));
+  const figures = makeFigures(id, tell);
+  const onMsg = (msg) => figures.take(msg);
+  model.on("msg:custom", onMsg);
+  // Patches are sent once the page shows it can apply them: plotly.js is loaded and one of
+  // the panel's figures was drawn from the kernel's JSON.
+  let looked = 0;
+  const look = setInterval(() => {
+    looked += 1;
+    const drawn = window.Plotly && document.querySelector(
+      ".hpo-panel-" + id + " .js-plotly-plot"
+    );
+    if (drawn && revOf(drawn) !== null) {
+      clearInterval(look);
+      tell({ command: "patches" });
+    } else if (looked > 600) {
+      clearInterval(look);
+    }
+  }, 500);
   const onClick = (event) => {
     const target = event.target instanceof Element ? event.target : null;
     const button = target && target.closest("button");
@@ -90,6 +238,8 @@ function render({ model, el }) {
   document.addEventListener("click", onClick, true);
   relays[id] = onClick;
   return () => {
+    clearInterval(look);
+    model.off("msg:custom", onMsg);
     document.removeEventListener("click", onClick, true);
     delete relays[id];
     if (channel) channel.close({}, {}, {}, []);
@@ -103,6 +253,18 @@ def register_panel(panel_id: str, panel: Any) -> None:
     """Let control messages for ``panel_id`` reach ``panel`` (held weakly)."""
     with _lock:
         _panels[panel_id] = panel
+
+
+def live_panels() -> list[Any]:
+    """Every registered panel that is not closed.
+
+    Example:
+        >>> isinstance(live_panels(), list)
+        True
+    """
+    with _lock:
+        panels = list(_panels.values())
+    return [p for p in panels if not getattr(p, "_closed", True)]
 
 
 def handle_control(data: Any) -> str | None:
@@ -120,10 +282,60 @@ def handle_control(data: Any) -> str | None:
     if panel is not None and command == "open":
         panel._frontend_seen()  # the browser runs widget code
         return "open"
+    if panel is not None and command in FIGURE_COMMANDS:
+        _figure_command(panel, str(command), data)
+        return str(command)
     if panel is None or command not in RELAYED_COMMANDS:
         return None
     panel._relayed(command)
     return str(command)
+
+
+# The request of the cell the main shell runs, between IPython's pre_run_cell and
+# post_run_cell (None while the kernel is idle); see the module docstring.
+_running_cell: list[Any] = [None]
+_watched: list[Any] = []
+
+
+def _cell_started(*_args: Any) -> None:
+    kernel = getattr(_watched[0] if _watched else None, "kernel", None)
+    try:
+        _running_cell[0] = kernel.get_parent("shell") if kernel is not None else None
+    except Exception:
+        _running_cell[0] = None
+
+
+def _cell_ended(*_args: Any) -> None:
+    _running_cell[0] = None
+
+
+def watch_cells(shell: Any) -> None:
+    """Follow when ``shell`` (an IPython shell in a kernel) runs a cell, so that a relayed
+    message does not end the kernel's busy state in the frontend (once per shell)."""
+    if shell is None or any(s is shell for s in _watched) or not hasattr(shell, "events"):
+        return
+    _watched[:] = [shell]
+    shell.events.register("pre_run_cell", _cell_started)
+    shell.events.register("post_run_cell", _cell_ended)
+
+
+def _still_busy() -> None:
+    # Called on the subshell while it handles a relayed message: once its "idle" is out (the
+    # callback runs after the handler's task), say "busy" again for the cell still running.
+    parent = _running_cell[0]
+    kernel = getattr(_watched[0] if _watched else None, "kernel", None)
+    if parent is None or kernel is None or not hasattr(kernel, "_publish_status"):
+        return
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+
+    def publish() -> None:
+        if _running_cell[0] is parent:
+            kernel._publish_status("busy", "shell", parent=parent)
+
+    loop.call_soon(publish)
 
 
 def _on_message(msg: dict[str, Any]) -> None:
@@ -131,6 +343,10 @@ def _on_message(msg: dict[str, Any]) -> None:
         handle_control(msg.get("content", {}).get("data"))
     except Exception:
         _logger.exception("a control message for the panel failed")
+    try:
+        _still_busy()
+    except Exception:
+        _logger.exception("could not restore the kernel's busy state")
 
 
 def _on_open(comm: Any, msg: dict[str, Any]) -> None:
@@ -166,6 +382,11 @@ def make_relay(panel_id: str) -> Any:
         if not any(m is manager for m in _registered_with):
             manager.register_target(CONTROL_TARGET, _on_open)
             _registered_with.append(manager)
+    shell = importlib.import_module("IPython").get_ipython()
+    watch_cells(shell)
+    from hpo_lab.notebook._interrupt import watch
+
+    watch(shell)
 
     relay = relay_class(anywidget, traitlets)(panel_id=panel_id)
     relay.layout.display = "none"
@@ -173,11 +394,24 @@ def make_relay(panel_id: str) -> Any:
 
 
 def _on_relay_message(relay: Any, content: Any, buffers: Any) -> None:
-    if isinstance(content, dict) and content.get("event") == "rendered":
-        with _lock:
-            panel = _panels.get(str(relay.panel_id))
-        if panel is not None:
-            panel._frontend_seen()
+    if not isinstance(content, dict):
+        return
+    event = content.get("event")
+    with _lock:
+        panel = _panels.get(str(relay.panel_id))
+    if panel is None:
+        return
+    if event == "rendered":
+        panel._frontend_seen()
+    elif event in FIGURE_COMMANDS:
+        _figure_command(panel, str(event), content)
+
+
+def _figure_command(panel: Any, command: str, data: dict[str, Any]) -> None:
+    figure = data.get("figure")
+    ms = data.get("ms")
+    value = float(ms) / 1000 if isinstance(ms, (int, float)) and ms >= 0 else None
+    panel._figure_command(command, figure if isinstance(figure, str) else None, value)
 
 
 def relay_class(anywidget: Any, traitlets: Any) -> Any:

@@ -238,7 +238,7 @@ class SpaceEditor:
         >>> from hpo_lab.distributions import FloatDistribution
         >>> editor = SpaceEditor(lambda: None, lambda: None, lambda: None)
         >>> d = FloatDistribution(1e-5, 1e-1, log=True)
-        >>> editor.update({"lr": d}, {"lr": d}, [], "minimize")
+        >>> editor.update({"lr": d}, {"lr": d}, [], [])
         >>> editor.rows["lr"].set_spec((1e-4, 1e-2))
         >>> [round(v, 6) for v in editor.ranges()["lr"]]
         [0.0001, 0.01]
@@ -280,10 +280,15 @@ class SpaceEditor:
         self,
         declared: dict[str, Distribution],
         current: dict[str, Distribution],
-        trials: Sequence[FrozenTrial],
-        direction: str,
+        recent: Sequence[FrozenTrial],
+        good: Sequence[FrozenTrial],
     ) -> None:
-        """Add rows for new parameters and refresh readouts and hints (bridge thread only)."""
+        """Add rows for new parameters and refresh readouts and hints (bridge thread only).
+
+        ``recent`` are the latest COMPLETE trials and ``good`` the best quarter of them (see
+        :func:`good_trials`), both chosen by the caller, which keeps them current as trials
+        arrive: the editor never scans a whole study.
+        """
         new = [n for n in declared if n not in self.rows or self.rows[n].declared != declared[n]]
         for name in new:
             self.rows[name] = ParamRow(
@@ -292,14 +297,12 @@ class SpaceEditor:
         if new:
             self.rows_box.children = tuple(self.rows[n].widget for n in sorted(self.rows))
             self.empty.layout.display = "none"
-        good = good_trials(trials, direction)
-        done = [t for t in trials if t.state == TrialState.COMPLETE]
         self.update_readouts()
         for name, row in self.rows.items():
             # The strip draws at most the latest and the best _STRIP_TICKS values, so that its
             # size (sent on every change) stays bounded however long the study runs.
             hint = row.hint_html(
-                [t.params[name] for t in done[-_STRIP_TICKS:] if name in t.params],
+                [t.params[name] for t in recent[-_STRIP_TICKS:] if name in t.params],
                 [t.params[name] for t in good if name in t.params],
             )
             if row.hint.value != hint:

@@ -46,8 +46,23 @@ def summary_html(snap: StudySnapshot, status: str | None = None) -> str:
     return f"<table class='hpo-summary'>{body}</table>"
 
 
-def static_html(snap: StudySnapshot, status: str | None = None) -> str:
+def static_html(
+    snap: StudySnapshot,
+    status: str | None = None,
+    *,
+    drawn: StudySnapshot | None = None,
+    panel_id: str | None = None,
+) -> str:
     """Summary table, optimization history and parameter importance as one HTML fragment.
+
+    Args:
+        snap: The study: the summary counts every trial in it.
+        status: The run's status, for the summary.
+        drawn: The trials the plots draw (by default ``snap``'s); a selection keeps a large
+            study's snapshot small, and the snapshot says how many of how many it draws.
+        panel_id: The ``control_id`` of the panel shown above the snapshot: where that panel
+            renders (JupyterLab, Notebook 7), a style rule hides the snapshot, which is for
+            viewers without the widgets (GitHub, nbviewer), so no plot shows twice.
 
     Example:
         >>> import hpo_lab
@@ -60,14 +75,29 @@ def static_html(snap: StudySnapshot, status: str | None = None) -> str:
     """
     from hpo_lab.viz import plot_optimization_history, plot_param_importances
 
-    parts = [
-        "<div class='hpo-static'>",
+    plotted = drawn if drawn is not None else snap
+    classes = "hpo-static"
+    parts = []
+    if panel_id is not None:
+        own = f"hpo-static-{html.escape(panel_id)}"
+        classes += f" {own}"
+        parts.append(
+            f"<style>.jp-OutputArea:has(.hpo-panel-{html.escape(panel_id)}) .{own}"
+            "{display:none}</style>"
+        )
+    parts += [
+        f"<div class='{classes}'>",
         f"<h4>hpo_lab study {html.escape(snap.study_name)}</h4>",
         summary_html(snap, status),
     ]
-    figures: list[Any] = [plot_optimization_history(snap)]
-    if sum(1 for t in snap.trials if t.state == TrialState.COMPLETE) >= 2:
-        figures.append(plot_param_importances(snap, intervals=False))
+    if len(plotted.trials) < len(snap.trials):
+        parts.append(
+            f"<p><i>The plots draw {len(plotted.trials)} of the {len(snap.trials)} trials: "
+            "the best, the latest and an even sample of the rest.</i></p>"
+        )
+    figures: list[Any] = [plot_optimization_history(plotted)]
+    if sum(1 for t in plotted.trials if t.state == TrialState.COMPLETE) >= 2:
+        figures.append(plot_param_importances(plotted, intervals=False))
     for i, fig in enumerate(figures):
         parts.append(
             fig.to_html(

@@ -23,9 +23,13 @@ from hpo_lab.viz._edf import plot_edf
 from hpo_lab.viz._history import LiveOptimizationHistory, plot_optimization_history
 from hpo_lab.viz._importances import plot_param_importances
 from hpo_lab.viz._intermediate import LiveIntermediateValues, plot_intermediate_values
+from hpo_lab.viz._lr_find import plot_lr_find
 from hpo_lab.viz._parallel import plot_parallel_coordinate
+from hpo_lab.viz._pbt import plot_pbt_schedule
+from hpo_lab.viz._rungs import plot_rungs
 from hpo_lab.viz._slice import plot_slice
 from hpo_lab.viz._snapshot import StudySnapshot, snapshot
+from hpo_lab.viz._terminator import plot_terminator_improvement
 from hpo_lab.viz._throttle import LivePlot, Throttle
 from hpo_lab.viz._timeline import LiveTimeline, plot_timeline
 
@@ -39,10 +43,14 @@ __all__ = [
     "plot_contour",
     "plot_edf",
     "plot_intermediate_values",
+    "plot_lr_find",
     "plot_optimization_history",
     "plot_parallel_coordinate",
     "plot_param_importances",
+    "plot_pbt_schedule",
+    "plot_rungs",
     "plot_slice",
+    "plot_terminator_improvement",
     "plot_timeline",
     "snapshot",
 ]

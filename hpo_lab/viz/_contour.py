@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hpo_lab.distributions import CategoricalDistribution
+from hpo_lab.distributions import CategoricalDistribution, Distribution
+from hpo_lab.search_space._revision import apply_constraint
 from hpo_lab.trial._state import TrialState
 from hpo_lab.viz._params import ParamAxis, check_known, param_axes
 from hpo_lab.viz._snapshot import (
@@ -47,7 +48,8 @@ class ContourPanel:
             COMPLETE trials.
         points: ``kind -> (xs, ys, numbers)`` for ``complete``, ``inherited``, ``pruned`` and
             ``fail`` trials (parameters are known even without a value).
-        region: ``(x0, x1, y0, y1)`` of the current revision's narrowed box, or ``None``.
+        region: ``(x0, x1, y0, y1)`` of the current revision's narrowed box, or ``None``
+            (constraints that the latest declaration of their parameter misses are left out).
     """
 
     x_axis: ParamAxis
@@ -99,10 +101,24 @@ def _interpolate(
     return np.where(np.isnan(lin), near, lin)
 
 
-def _region(snap: StudySnapshot, ax: ParamAxis, ay: ParamAxis) -> tuple[float, ...] | None:
+def _applying_constraints(snap: StudySnapshot) -> dict[str, Distribution]:
+    """The current revision's constraints that apply to the latest declaration of their
+    parameter (or to none yet): one the objective's declaration misses narrows nothing."""
     if not snap.revisions:
-        return None
-    current = snap.revisions[-1].constraints
+        return {}
+    latest: dict[str, Distribution] = {}
+    for t in sorted(snap.trials, key=lambda t: t.number):
+        latest.update(t.distributions)
+    return {
+        name: c
+        for name, c in snap.revisions[-1].constraints.items()
+        if name not in latest or apply_constraint(latest[name], c) is not None
+    }
+
+
+def _region(
+    current: dict[str, Distribution], ax: ParamAxis, ay: ParamAxis
+) -> tuple[float, ...] | None:
     if ax.name not in current and ay.name not in current:
         return None
     out: list[float] = []
@@ -151,6 +167,7 @@ def _contour_data(
         )
         return empty
     res = resolution or (80 if len(axes) == 2 else 40)
+    current = _applying_constraints(snap)
     panels: dict[tuple[int, int], ContourPanel] = {}
     for i, ay in enumerate(axes):
         for j, ax in enumerate(axes):
@@ -199,7 +216,7 @@ def _contour_data(
                 px = np.array(pts["complete"][0] + pts["inherited"][0])
                 py = np.array(pts["complete"][1] + pts["inherited"][1])
                 z = _interpolate(px, py, np.array(zs), gx, gy, sx, sy).tolist()
-            region = _region(snap, ax, ay)
+            region = _region(current, ax, ay)
             panels[(i, j)] = ContourPanel(
                 ax, ay, gx.tolist(), gy.tolist(), z, pts,
                 None if region is None else (region[0], region[1], region[2], region[3]),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hpo_lab.trial._state import TrialState
+from hpo_lab.viz._narrowed import NarrowingLookup
 from hpo_lab.viz._snapshot import (
     StudySnapshot,
     TargetType,
@@ -36,8 +37,8 @@ class EdfLine:
 @dataclass
 class EdfData:
     """What :func:`plot_edf` draws: one line for the study, or one per search-space revision
-    when it was narrowed, and one for inherited trials; ``n_omitted`` counts pruned and failed
-    trials (no value)."""
+    when it was narrowed (trials whose revision's narrowing did not apply to them apart), and
+    one for inherited trials; ``n_omitted`` counts pruned and failed trials (no value)."""
 
     lines: list[EdfLine]
     target_name: str
@@ -56,16 +57,22 @@ def _edf_data(
     target: TargetType | None = None,
     target_name: str = "Objective Value",
 ) -> EdfData:
-    by_revision: dict[int, list[float]] = {}
+    # Trials whose revision's narrowing did not apply to them (the objective's declarations
+    # missed it) get a line of their own: counting them as narrowed would be untrue.
+    lookup = NarrowingLookup(snap.revisions)
+    by_revision: dict[tuple[int, bool], list[float]] = {}
     for t in snap.trials:
         v = trial_value(t, target)
         if v is not None:
-            by_revision.setdefault(t.revision, []).append(v)
+            narrowing = lookup.of(t)
+            not_applied = narrowing is not None and not narrowing.narrowed
+            by_revision.setdefault((t.revision, not_applied), []).append(v)
     lines: list[EdfLine] = []
     if len(by_revision) > 1:
-        for rev in sorted(by_revision):
-            vals = by_revision[rev]
-            lines.append(_line(f"rev {rev} ({len(vals)} trials)", vals, "revision"))
+        for rev, not_applied in sorted(by_revision):
+            vals = by_revision[(rev, not_applied)]
+            what = f"rev {rev}, narrowing not applied" if not_applied else f"rev {rev}"
+            lines.append(_line(f"{what} ({len(vals)} trials)", vals, "revision"))
     elif by_revision:
         vals = next(iter(by_revision.values()))
         lines.append(_line(f"{snap.study_name or 'this study'} ({len(vals)} trials)", vals,

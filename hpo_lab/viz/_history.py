@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -18,6 +18,7 @@ from hpo_lab.viz._live import (
     group_units,
     trial_numbers_in,
 )
+from hpo_lab.viz._narrowed import Narrowing, NarrowingLookup
 from hpo_lab.viz._snapshot import (
     StudySnapshot,
     TargetType,
@@ -38,7 +39,12 @@ if TYPE_CHECKING:
     from hpo_lab.study._study import Study
     from hpo_lab.trial._frozen import FrozenTrial
 
-__all__ = ["HistoryData", "LiveOptimizationHistory", "plot_optimization_history"]
+__all__ = [
+    "HistoryData",
+    "LiveOptimizationHistory",
+    "RevisionMarks",
+    "plot_optimization_history",
+]
 
 # Groups: points on the value axis, and a rug along the bottom for trials without a value.
 _GROUPS = ("complete", "pruned", "inherited", "rug-pruned", "rug-fail")
@@ -85,7 +91,9 @@ class HistoryData:
     message: str | None = None
 
 
-def _hover(trial: FrozenTrial, value: float | None, what: str) -> str:
+def _hover(
+    trial: FrozenTrial, value: float | None, what: str, narrowing: Narrowing | None = None
+) -> str:
     lines = [f"<b>Trial {trial.number}</b> · {what}"]
     if value is not None:
         lines.append(f"value: {format_value(value)}")
@@ -93,61 +101,158 @@ def _hover(trial: FrozenTrial, value: float | None, what: str) -> str:
         lines.append(f"from {trial.origin.study_name} #{trial.origin.number}")
     for name, v in list(trial.params.items())[:8]:
         lines.append(f"{name}: {format_value(v)}")
+    if narrowing is not None:
+        lines.append(narrowing.hover_line())
     if trial.fail_reason is not None:
         lines.append(f"failed: {trial.fail_reason}")
     return "<br>".join(lines)
 
 
 def history_point(
-    trial: FrozenTrial, target: TargetType | None
+    trial: FrozenTrial, target: TargetType | None, narrowing: Narrowing | None = None
 ) -> tuple[str, float | None, str] | None:
-    """The group, y and hover text of one own finished trial, or ``None`` if not drawn."""
+    """The group, y and hover text of one own finished trial, or ``None`` if not drawn.
+
+    ``narrowing`` (see :class:`~hpo_lab.viz._narrowed.NarrowingLookup`) adds a line saying on
+    which parameters the trial's revision narrowed it, or did not apply.
+
+    Example:
+        >>> from hpo_lab.trial import FrozenTrial, TrialState
+        >>> t = FrozenTrial(number=4, state=TrialState.FAIL, revision=1)
+        >>> history_point(t, None, Narrowing(1, (), ("x",)))[2].split("<br>")
+        ['<b>Trial 4</b> · failed', 'rev 1 narrowing not applied: x']
+    """
     if trial.state == TrialState.COMPLETE:
         v = trial_value(trial, target)
         if v is None:  # the target has no value for this trial
             return None
-        return "complete", v, _hover(trial, v, "complete")
+        return "complete", v, _hover(trial, v, "complete", narrowing)
     if trial.state == TrialState.PRUNED:
         v = last_intermediate(trial) if target is None else None
         if v is None:
-            return "rug-pruned", 0.0, _hover(trial, None, "pruned")
-        return "pruned", v, _hover(trial, v, f"pruned at step {trial.last_step}")
+            return "rug-pruned", 0.0, _hover(trial, None, "pruned", narrowing)
+        return "pruned", v, _hover(trial, v, f"pruned at step {trial.last_step}", narrowing)
     if trial.state == TrialState.FAIL:
-        return "rug-fail", 0.0, _hover(trial, None, "failed")
+        return "rug-fail", 0.0, _hover(trial, None, "failed", narrowing)
     return None
 
 
-def revision_label(revision: SpaceRevision) -> str:
-    """A short text of a revision's constraints, e.g. ``rev 1: lr∈[0.0001, 0.01]``."""
+def revision_label(
+    revision: SpaceRevision,
+    applied: Collection[str] | None = None,
+    ignored: Collection[str] = (),
+) -> str:
+    """A short text of a revision's constraints, e.g. ``rev 1: lr∈[0.0001, 0.01]``.
+
+    With ``applied``, only those parameters' constraints are listed (the ones that narrowed a
+    trial), and ``ignored`` ones are named as not applied.
+
+    Example:
+        >>> from hpo_lab.distributions import FloatDistribution
+        >>> rev = SpaceRevision(1, {"x": FloatDistribution(0.2, 0.4), "y": FloatDistribution(0, 1)})
+        >>> revision_label(rev, applied=["y"], ignored=["x"])
+        'rev 1: y∈[0, 1]; not applied: x'
+    """
     parts = []
     for name, d in sorted(revision.constraints.items()):
+        if applied is not None and name not in applied:
+            continue
         if hasattr(d, "choices"):
             parts.append(f"{name}∈{{{', '.join(map(str, d.choices))}}}")
         else:
             parts.append(f"{name}∈[{format_value(d.low)}, {format_value(d.high)}]")
     body = "; ".join(parts) if parts else "full space"
+    shown_ignored = sorted(n for n in ignored if applied is None or n not in applied)
+    if shown_ignored:
+        body += f"; not applied: {', '.join(shown_ignored)}"
     return f"rev {revision.number}: {body}"
+
+
+class RevisionMarks:
+    """Where each revision's marker goes and what it says, kept as trials arrive.
+
+    A revision is marked at its first trial that it narrowed (see :mod:`._narrowed`); a
+    revision that narrowed none of its trials gets no marker. Trials of a revision the lookup
+    does not know (a plain list of trials) are taken as narrowed, as there is nothing to check.
+    Live figures feed it each changed trial and redraw a marker when :meth:`marker` changes.
+
+    Example:
+        >>> from hpo_lab.distributions import FloatDistribution
+        >>> from hpo_lab.trial import FrozenTrial, TrialState
+        >>> revs = [SpaceRevision(0), SpaceRevision(1, {"x": FloatDistribution(0.2, 0.4)})]
+        >>> marks = RevisionMarks(NarrowingLookup(revs))
+        >>> for n, low in [(0, 0.0), (1, 0.5), (2, 0.0)]:
+        ...     _ = marks.add(FrozenTrial(number=n, state=TrialState.COMPLETE, value=0.0,
+        ...         params={"x": 0.3}, distributions={"x": FloatDistribution(low, 1.0)},
+        ...         revision=min(n, 1)))
+        >>> marks.marker(1, lowest=0)
+        (2, 'rev 1: x∈[0.2, 0.4]')
+    """
+
+    def __init__(self, lookup: NarrowingLookup) -> None:
+        self.lookup = lookup
+        self.first: dict[int, int] = {}  # first trial asked under each revision
+        self.first_narrowed: dict[int, int] = {}
+        self.applied: dict[int, set[str]] = {}
+        self.ignored: dict[int, set[str]] = {}
+
+    def add(self, trial: FrozenTrial) -> Narrowing | None:
+        """Take one trial in; returns its narrowing (for the hover text)."""
+        r = trial.revision
+        if r <= 0:
+            return None
+        if r not in self.first or trial.number < self.first[r]:
+            self.first[r] = trial.number
+        narrowing = self.lookup.of(trial)
+        known = self.lookup.knows(r)
+        if narrowing is not None:
+            self.applied.setdefault(r, set()).update(narrowing.applied)
+            self.ignored.setdefault(r, set()).update(narrowing.ignored)
+        narrowed = (narrowing is not None and narrowing.narrowed) or not known
+        if narrowed and (r not in self.first_narrowed or trial.number < self.first_narrowed[r]):
+            self.first_narrowed[r] = trial.number
+        return narrowing
+
+    def marker(self, r: int, lowest: int) -> tuple[int, str] | None:
+        """``(trial number, label)`` of revision ``r``'s marker, or ``None`` for none.
+
+        A revision in force from the first own trial (``lowest``: a warm-started child copies
+        its parent's constraints) narrows nothing this study has seen: no marker.
+        """
+        n = self.first_narrowed.get(r)
+        if n is None or self.first[r] <= lowest:
+            return None
+        revision = self.lookup.revision(r)
+        if revision is None:
+            return n, f"rev {r}"
+        label = revision_label(revision, self.applied.get(r, set()), self.ignored.get(r, set()))
+        return n, label
+
+    def markers(self, lowest: int) -> list[tuple[int, int, str]]:
+        """``(revision, trial number, label)`` of every marker, by revision."""
+        out = []
+        for r in sorted(self.first):
+            marker = self.marker(r, lowest)
+            if marker is not None:
+                out.append((r, *marker))
+        return out
 
 
 def revision_starts(
     trials: Iterable[FrozenTrial], revisions: Sequence[SpaceRevision]
 ) -> list[tuple[int, int, str]]:
-    """The first own trial number asked under each revision after revision 0."""
-    first: dict[int, int] = {}
+    """The first own trial narrowed under each revision after revision 0, with its label.
+
+    Example:
+        >>> revision_starts([], [])
+        []
+    """
+    marks = RevisionMarks(NarrowingLookup(revisions))
     numbers: list[int] = []
     for t in trials:
         numbers.append(t.number)
-        if t.revision > 0 and (t.revision not in first or t.number < first[t.revision]):
-            first[t.revision] = t.number
-    by_number = {r.number: r for r in revisions}
-    # A revision in force from the first own trial (a warm-started child copies its parent's
-    # constraints) narrows nothing this study has seen: no marker.
-    lowest = min(numbers, default=0)
-    return [
-        (r, n, revision_label(by_number[r]) if r in by_number else f"rev {r}")
-        for r, n in sorted(first.items())
-        if n > lowest
-    ]
+        marks.add(t)
+    return marks.markers(min(numbers, default=0))
 
 
 class _BestLine:
@@ -193,8 +298,9 @@ def _history_data(
 ) -> HistoryData:
     groups = {g: Points() for g in _GROUPS}
     best = _BestLine(snap.direction == "maximize")
+    marks = RevisionMarks(NarrowingLookup(snap.revisions))
     for t in snap.trials:
-        point = history_point(t, target)
+        point = history_point(t, target, marks.add(t))
         if point is None:
             continue
         group, y, text = point
@@ -218,7 +324,7 @@ def _history_data(
         groups=groups,
         best_x=best_x,
         best_y=best_y,
-        revisions=revision_starts(snap.trials, snap.revisions),
+        revisions=marks.markers(min((t.number for t in snap.trials), default=0)),
         target_name=target_name,
         direction=snap.direction,
         message=message,
@@ -302,10 +408,17 @@ def _add_revision_marker(fig: Any, revision: int, number: int, label: str) -> No
             "text": label,
             "textangle": -90,
             "font": {"size": 10, "color": COLORS["revision"]},
+            "name": f"revision-{revision}",
         },
         annotation_position="top left",
         name=f"revision-{revision}",
     )
+
+
+def _remove_revision_marker(fig: Any, revision: int) -> None:
+    name = f"revision-{revision}"
+    fig.layout.shapes = [sh for sh in fig.layout.shapes if sh.name != name]
+    fig.layout.annotations = [a for a in fig.layout.annotations if a.name != name]
 
 
 def plot_optimization_history(
@@ -406,12 +519,13 @@ class LiveOptimizationHistory:
         for i, trace in enumerate(figure.data):
             if trace.legendgroup == "best":
                 self._best_index = i
-        self._revisions_marked = {
-            int(shape.name.split("-")[1])
+        # What each revision's marker shows: None for one drawn before (not known here).
+        self._markers: dict[int, tuple[int, str] | None] = {
+            int(shape.name.split("-")[1]): None
             for shape in figure.layout.shapes
             if (shape.name or "").startswith("revision-")
         }
-        self._first_of_revision: dict[int, int] = {}
+        self._marks = RevisionMarks(NarrowingLookup(study.search_space_history))
 
     def update(self, trials: Iterable[FrozenTrial] | None = None) -> int:
         """Append trials finished since the last call; returns how many were appended.
@@ -422,13 +536,16 @@ class LiveOptimizationHistory:
         changed = self._feed.poll() if trials is None else list(trials)
         units: list[tuple[str, Unit]] = []
         new_best = False
-        new_revisions: list[int] = []
+        revised: set[int] = set()
+        lookup = self._marks.lookup
         for t in changed:
-            if t.revision > 0 and t.revision not in self._revisions_marked:
-                n0 = self._first_of_revision.get(t.revision)
-                if n0 is None or t.number < n0:
-                    self._first_of_revision[t.revision] = t.number
-                    new_revisions.append(t.revision)
+            if t.revision > 0:
+                if not lookup.knows(t.revision):
+                    lookup.update(self._study.search_space_history)
+                narrowing = self._marks.add(t)
+                revised.add(t.revision)
+            else:
+                narrowing = None
             if not t.state.is_finished():
                 continue
             # Pushed trials may repeat ones already drawn; counting them again would corrupt
@@ -440,7 +557,7 @@ class LiveOptimizationHistory:
                 assert v is not None
                 self._best.add(t.number, v)
                 new_best = True
-            point = history_point(t, self._target)
+            point = history_point(t, self._target, narrowing)
             if point is None:
                 continue
             group, y, text = point
@@ -459,13 +576,16 @@ class LiveOptimizationHistory:
                     self._best_index = len(fig.data) - 1
                 else:
                     fig.data[self._best_index].update(x=xs, y=ys)
-        for r in sorted(set(new_revisions)):
-            if r in self._revisions_marked or self._first_of_revision[r] == 0:
-                # A revision in force from the first trial (a warm-started child copies its
-                # parent's) narrows nothing this study has seen.
+        for r in sorted(revised):
+            # A revision in force from the first trial (a warm-started child copies its
+            # parent's) narrows nothing this study has seen: lowest is 0.
+            marker = self._marks.marker(r, 0)
+            if r in self._markers and self._markers[r] == marker:
                 continue
-            history = self._study.search_space_history
-            label = revision_label(history[r]) if r < len(history) else f"rev {r}"
-            _add_revision_marker(fig, r, self._first_of_revision[r], label)
-            self._revisions_marked.add(r)
+            if r in self._markers:
+                _remove_revision_marker(fig, r)
+                del self._markers[r]
+            if marker is not None:
+                _add_revision_marker(fig, r, *marker)
+                self._markers[r] = marker
         return len(units)

@@ -9,14 +9,14 @@ or open a new one, so an update costs ``O(new points + chunk_size)`` whatever th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from hpo_lab.study._study import Study
     from hpo_lab.trial._frozen import FrozenTrial
 
-__all__ = ["CHUNK_SIZE", "ChangeFeed", "ChunkedTraces", "Unit", "trial_numbers_in"]
+__all__ = ["CHUNK_SIZE", "ChangeFeed", "ChunkedTraces", "Unit", "thin", "trial_numbers_in"]
 
 CHUNK_SIZE = 400
 
@@ -147,3 +147,41 @@ def group_units(items: Iterable[tuple[str, Unit]]) -> dict[str, list[Unit]]:
     for group, unit in items:
         out.setdefault(group, []).append(unit)
     return out
+
+
+def thin(
+    numbers: Sequence[int],
+    cap: int,
+    keep: Collection[int] = (),
+    recent: int | None = None,
+) -> list[int]:
+    """At most ``cap`` of ``numbers`` (ascending trial numbers) for a plot that must stay
+    small: every number in ``keep`` (the best trials, say), the ``recent`` highest (default
+    ``cap // 4``), and an even sample of the rest. Numbers in ``keep`` are kept even beyond
+    ``cap``, so the caller bounds ``keep``.
+
+    Example:
+        >>> thin(list(range(100)), 10, keep={3})
+        [0, 3, 17, 33, 49, 65, 81, 97, 98, 99]
+        >>> thin([1, 2, 3], 10)
+        [1, 2, 3]
+    """
+    if cap < 1:
+        raise ValueError(f"cap must be >= 1, but got cap={cap}")
+    if len(numbers) <= cap:
+        return list(numbers)
+    n_recent = cap // 4 if recent is None else max(0, min(recent, cap))
+    tail = list(numbers[len(numbers) - n_recent :]) if n_recent else []
+    chosen = set(tail)
+    chosen.update(n for n in keep if n not in chosen)
+    rest = [n for n in numbers[: len(numbers) - n_recent] if n not in chosen]
+    slots = cap - len(tail) - sum(1 for n in keep if n not in tail)
+    if slots > 0 and rest:
+        if slots == 1:
+            chosen.add(rest[0])
+        else:
+            last = len(rest) - 1
+            step = last / (slots - 1) if slots <= len(rest) else 1.0
+            chosen.update(rest[min(last, round(i * step))] for i in range(min(slots, len(rest))))
+    present = set(numbers)
+    return sorted(n for n in chosen if n in present)

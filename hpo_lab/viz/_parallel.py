@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hpo_lab.trial._state import TrialState
+from hpo_lab.viz._narrowed import NarrowingLookup
 from hpo_lab.viz._params import check_known, param_axes
 from hpo_lab.viz._snapshot import (
     StudySnapshot,
@@ -43,7 +44,8 @@ class ParallelData:
         dimensions: The objective first, then each parameter (log ones as ``log10`` with
             ticks at powers of ten, categorical ones as indices with their labels), then
             ``source`` (own or inherited) when there are inherited trials and ``revision``
-            when the space was narrowed.
+            when the space was narrowed (trials whose revision's narrowing did not apply to
+            them sit on a tick of their own, ``"r: not applied"``).
         color: The objective value of each line.
         reversescale: Whether low values get the warm end (minimisation).
         n_omitted: Own finished trials not drawn, for any of the three reasons below.
@@ -136,16 +138,9 @@ def _parallel_data(
                 ["this study", "warm start"],
             )
         )
-    revs = sorted({t.revision for t, inh, _ in kept if not inh})
-    if len(revs) > 1:
-        dims.append(
-            Dimension(
-                "revision",
-                [float(t.revision) for t, _, _ in kept],
-                [float(r) for r in revs],
-                [str(r) for r in revs],
-            )
-        )
+    revision_axis = _revision_dimension(snap, kept)
+    if revision_axis is not None:
+        dims.append(revision_axis)
     n_shown = sum(1 for _, inh, _ in kept if not inh)
     return ParallelData(
         dimensions=dims,
@@ -157,6 +152,28 @@ def _parallel_data(
         n_missing=n_missing,
         n_no_value=n_no_value,
     )
+
+
+def _revision_dimension(
+    snap: StudySnapshot, kept: Sequence[tuple[FrozenTrial, bool, Any]]
+) -> Dimension | None:
+    """The ``revision`` axis, when own trials come from more than one revision.
+
+    A trial asked under a revision whose narrowing did not apply to any of its parameters
+    (the objective's declarations missed it) is not drawn on that revision's tick but half a
+    step above it, on a tick labelled ``"r: not applied"``.
+    """
+    lookup = NarrowingLookup(snap.revisions)
+    coords = []
+    for t, inherited, _ in kept:
+        narrowing = None if inherited else lookup.of(t)
+        not_applied = narrowing is not None and not narrowing.narrowed
+        coords.append(t.revision + 0.5 if not_applied else float(t.revision))
+    ticks = sorted({c for c, (_, inherited, _) in zip(coords, kept) if not inherited})
+    if len(ticks) < 2:
+        return None
+    labels = [str(int(c)) if c.is_integer() else f"{int(c)}: not applied" for c in ticks]
+    return Dimension("revision", coords, ticks, labels)
 
 
 def _render_parallel(data: ParallelData) -> Any:

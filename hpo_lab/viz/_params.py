@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hpo_lab.distributions import CategoricalDistribution, _choice_key
+from hpo_lab.viz._narrowed import NarrowingLookup
 from hpo_lab.viz._style import format_value
 
 if TYPE_CHECKING:
@@ -171,7 +172,38 @@ def check_known(trials: Sequence[FrozenTrial], params: Sequence[str] | None) -> 
 
 
 def revision_ranges(
-    revisions: Sequence[SpaceRevision], name: str
+    revisions: Sequence[SpaceRevision],
+    name: str,
+    trials: Sequence[FrozenTrial] | None = None,
 ) -> list[tuple[int, Any]]:
-    """``(revision, constraint)`` of every revision that narrows ``name``."""
-    return [(r.number, r.constraints[name]) for r in revisions if name in r.constraints]
+    """``(revision, constraint)`` of every revision that narrows ``name``.
+
+    With the study's own ``trials``, a revision's range is kept only where it applied: when
+    one of its trials that declared ``name`` was narrowed on it, or, for the latest revision,
+    while none of its trials has declared ``name`` yet (where the next trials will go). A
+    range that the objective's declarations missed narrowed nothing and is left out.
+
+    Example:
+        >>> from hpo_lab.distributions import FloatDistribution
+        >>> from hpo_lab.search_space import SpaceRevision
+        >>> revision_ranges([SpaceRevision(1, {"x": FloatDistribution(0.2, 0.4)})], "x")
+        [(1, FloatDistribution(low=0.2, high=0.4, log=False, step=None))]
+    """
+    constrained = [r for r in revisions if name in r.constraints]
+    if trials is None:
+        return [(r.number, r.constraints[name]) for r in constrained]
+    lookup = NarrowingLookup(revisions)
+    numbers = {r.number for r in constrained}
+    seen: dict[int, bool] = {}  # revision -> whether it narrowed one of its trials on name
+    for t in trials:
+        if t.revision not in numbers or name not in t.distributions:
+            continue
+        narrowing = lookup.of(t)
+        applied = narrowing is not None and name in narrowing.applied
+        seen[t.revision] = seen.get(t.revision, False) or applied
+    latest = max((r.number for r in revisions), default=0)
+    return [
+        (r.number, r.constraints[name])
+        for r in constrained
+        if seen.get(r.number, r.number == latest)
+    ]

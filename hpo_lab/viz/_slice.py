@@ -54,7 +54,8 @@ class SlicePanel:
         axis: How the parameter is laid out.
         points: ``complete``, ``inherited``, ``pruned`` (at their last reported value),
             ``rug-pruned`` and ``rug-fail`` (no value: a rug along the bottom).
-        bands: ``(revision, constraint)`` of each revision that narrowed this parameter.
+        bands: ``(revision, constraint)`` of each revision that narrowed this parameter (one
+            whose range the objective's declarations missed narrowed nothing: no band).
     """
 
     axis: ParamAxis
@@ -115,7 +116,8 @@ def _slice_data(
                 pts["inherited"].x.append(t.params[axis.name])
                 pts["inherited"].y.append(v)
                 pts["inherited"].numbers.append(t.number)
-        panels.append(SlicePanel(axis, pts, revision_ranges(snap.revisions, axis.name)))
+        bands = revision_ranges(snap.revisions, axis.name, snap.trials)
+        panels.append(SlicePanel(axis, pts, bands))
     message = None
     if not panels:
         message = "No finished trials with parameters yet"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from hpo_lab.viz._live import ChangeFeed
@@ -12,7 +13,7 @@ from hpo_lab.viz._snapshot import snapshot
 if TYPE_CHECKING:
     from hpo_lab.study._study import Study
 
-__all__ = ["LivePlot", "Throttle"]
+__all__ = ["Budget", "LivePlot", "Throttle"]
 
 
 class Throttle:
@@ -121,3 +122,61 @@ class LivePlot:
         fig.data = ()
         fig.add_traces(list(new.data))
         return True
+
+
+class Budget:
+    """Says when a recurring task (a heavy plot, a table) may run again: once ``interval``
+    seconds have passed since it last ran, and at least ``cost / share`` seconds, where ``cost``
+    is how long it took. A task that grows slower as the study grows runs less often, so it
+    never takes more than ``share`` of the time.
+
+    Example:
+        >>> now = [0.0]
+        >>> budget = Budget(1.0, share=0.1, clock=lambda: now[0])
+        >>> budget.ready()
+        True
+        >>> with budget.run():
+        ...     now[0] += 0.5  # the task took half a second
+        >>> now[0] = 3.0
+        >>> budget.ready(), budget.wait
+        (False, 5.0)
+        >>> now[0] = 5.6
+        >>> budget.ready()
+        True
+    """
+
+    def __init__(
+        self,
+        interval: float,
+        share: float = 0.1,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not interval >= 0:
+            raise ValueError(f"interval must be >= 0 seconds, but got interval={interval!r}")
+        if not 0 < share <= 1:
+            raise ValueError(f"share must be in (0, 1], but got share={share!r}")
+        self.interval = float(interval)
+        self.share = float(share)
+        self._clock = clock
+        self._started: float | None = None
+        #: How long the last run took (seconds).
+        self.cost = 0.0
+
+    @property
+    def wait(self) -> float:
+        """The least time between two starts now: ``max(interval, cost / share)``."""
+        return max(self.interval, self.cost / self.share)
+
+    def ready(self) -> bool:
+        """Whether the task may run now."""
+        return self._started is None or self._clock() - self._started >= self.wait
+
+    @contextlib.contextmanager
+    def run(self) -> Iterator[None]:
+        """Time one run of the task (from its start)."""
+        start = self._clock()
+        self._started = start
+        try:
+            yield
+        finally:
+            self.cost = max(0.0, self._clock() - start)

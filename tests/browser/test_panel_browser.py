@@ -253,6 +253,11 @@ def test_pause_acts_while_another_cell_is_busy(notebook_page: NotebookPage) -> N
     # The busy cell is still running: the click did not wait for it.
     assert "busy done" not in nb.output_text(2)
     assert not re.fullmatch(r"\[\d+\]:?", nb.prompt(2)), nb.prompt(2)
+    # ... and JupyterLab still says so: the relayed click's own "idle" does not end the
+    # kernel's busy state in the status bar.
+    page.wait_for_timeout(1000)
+    status = page.locator(".jp-StatusBar-Item", has_text="Python 3").first.inner_text()
+    assert "Busy" in status and "busy done" not in nb.output_text(2), status
     print(f"[{nb.server.app}] paused shown {took:.2f} s after the click, busy cell running")
     nb.screenshot("panel-paused-while-busy")
     nb.wait_executed(2, timeout=60)

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 import hpo_lab
-from hpo_lab.importance import ImportanceResult, get_param_importances, importance_inputs
+from hpo_lab.importance import (
+    ImportanceResult,
+    fanova_importances,
+    get_param_importances,
+    importance_inputs,
+)
 from hpo_lab.samplers import RandomSampler
 
 
@@ -45,9 +50,41 @@ def test_target_replaces_the_value() -> None:
     assert next(iter(imp)) == "k"
 
 
+def _interaction_study() -> hpo_lab.Study:
+    # A pure interaction: neither parameter explains much variance on its own, so the raw
+    # fractions sum to far less than 1 and normalizing them changes every value.
+    study = hpo_lab.create_study(sampler=RandomSampler(seed=3))
+    study.optimize(
+        lambda t: (t.suggest_float("a", 0, 1) - 0.5) * (t.suggest_float("b", 0, 1) - 0.5)
+        + 0.2 * t.suggest_float("c", 0, 1),
+        n_trials=80,
+    )
+    return study
+
+
 def test_normalize_false_returns_raw_variance_fractions() -> None:
-    raw = get_param_importances(_study(), normalize=False)
-    assert 0.0 < sum(raw.values()) <= 1.0 + 1e-9
+    study = _interaction_study()
+    raw = get_param_importances(study, normalize=False)
+    names, x, y, n_choices = importance_inputs(study.trials)
+    expected = fanova_importances(x, y, n_choices, n_trees=64, seed=0).raw
+    assert raw == {n: pytest.approx(float(v)) for n, v in zip(names, expected)}
+    assert 0.0 < sum(raw.values()) < 0.8
+    normalized = get_param_importances(study)
+    assert list(raw) == list(normalized)
+    total = sum(raw.values())
+    assert normalized == {n: pytest.approx(v / total) for n, v in raw.items()}
+
+
+def test_normalize_false_scales_the_intervals_too() -> None:
+    study = _interaction_study()
+    res = get_param_importances(study, normalize=False, intervals=True, n_bootstrap=8)
+    normalized = get_param_importances(study, intervals=True, n_bootstrap=8)
+    total = sum(res.importances.values())
+    assert total < 0.8
+    assert res.importances == get_param_importances(study, normalize=False)
+    for name in res.importances:
+        assert res.lower[name] == pytest.approx(normalized.lower[name] * total)
+        assert res.upper[name] == pytest.approx(normalized.upper[name] * total)
 
 
 def test_intervals_on_request() -> None:

@@ -1,11 +1,15 @@
-"""The headless panel tests, run again in a virtual environment pinned to Colab's stack.
+"""The headless panel tests and the notebooks, run again in a virtual environment pinned to
+Colab's stack.
 
 Colab ships ipywidgets 7.7, ipykernel 6.17, IPython 7.34 and plotly 5.24 (its published pip
 freeze); installing hpo_lab there must not move them, and the panel must work with them. This
 test builds that environment once (cached under ``$HPO_LAB_TEST_ENV_CACHE``, by default
 ``~/.cache/hpo_lab/test-envs``, keyed by the pins and the Python version), installs this
 checkout into it without dependencies, checks that the pinned versions are the ones imported,
-and runs ``tests/notebook/test_panel.py`` there.
+and runs ``tests/notebook/test_panel.py`` there. It then runs every notebook of ``notebooks/``
+under nbval in that environment (the kernel is its IPython 7.34 and ipykernel 6.17, with
+ipywidgets 7.7 and plotly 5.24), two at a time, comparing the checked cells as
+``tests/test_notebooks.py`` does.
 
 Colab runs Python 3.13; this environment uses the interpreter running the tests.
 """
@@ -13,6 +17,7 @@ Colab runs Python 3.13; this environment uses the interpreter running the tests.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import shutil
@@ -38,6 +43,17 @@ PINS = {
 }
 #: hpo_lab's other core dependency and what the tests need; resolved under the pins.
 EXTRA = ["threadpoolctl>=3.1", "pytest>=8", "pytest-timeout>=2.3", "hypothesis>=6.100"]
+#: What the teaching notebooks import beyond the pins, all preinstalled on Colab (whose own
+#: versions are not pinned here: they are resolved under the pins), and nbval to run them.
+#: torch is pinned to the version the project's other extras pin (its CPU wheel).
+NOTEBOOK_EXTRA = [
+    "scikit-learn>=1.3",
+    "torch==2.13.0",
+    "dask[distributed]>=2024.1",
+    "loky>=3.4",
+    "cloudpickle>=2.2",
+    "nbval>=0.11",
+]
 
 _IMPORT_NAMES = {"ipython": "IPython"}
 
@@ -46,14 +62,18 @@ def _python(env_dir: Path) -> Path:
     return env_dir / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
+def _env() -> dict[str, str]:
+    drop = ("PYTHONPATH", "VIRTUAL_ENV", "HPO_LAB_FIGURES", "HPO_LAB_STORAGE")
+    env = {k: v for k, v in os.environ.items() if k not in drop}
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    return env
+
+
 def _run(
     args: list[str], timeout: float, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    env.pop("HPO_LAB_FIGURES", None)
-    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     return subprocess.run(
-        args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+        args, cwd=cwd, env=_env(), capture_output=True, text=True, timeout=timeout, check=False
     )
 
 
@@ -92,6 +112,21 @@ def _colab_env() -> Path:
     return final
 
 
+def _colab_notebook_env() -> Path:
+    """The Colab environment plus what the notebooks import (``NOTEBOOK_EXTRA``), installed
+    once into it under the same pins, so the panel tests' environment is built only once."""
+    env_dir = _colab_env()
+    key = hashlib.sha256(json.dumps(NOTEBOOK_EXTRA).encode()).hexdigest()[:12]
+    marker = env_dir / f"notebooks-ready-{key}"
+    if not marker.exists():
+        pip = [str(_python(env_dir)), "-m", "pip", "install", "-q"]
+        out = _run([*pip, "-c", str(env_dir / "constraints.txt"), *NOTEBOOK_EXTRA], timeout=1200)
+        failed = f"installing the notebooks' needs failed:\n{out.stdout}{out.stderr}"
+        assert out.returncode == 0, failed
+        marker.write_text("ok\n")
+    return env_dir
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(1200)
 def test_panel_tests_pass_on_colabs_stack() -> None:
@@ -128,3 +163,19 @@ def test_panel_tests_pass_on_colabs_stack() -> None:
     tail = (out.stdout + out.stderr)[-6000:]
     assert out.returncode == 0, f"the panel tests failed on Colab's stack:\n{tail}"
     assert " passed" in out.stdout and "skipped" not in out.stdout, tail
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(2400)
+def test_notebooks_run_on_colabs_stack() -> None:
+    env_dir = _colab_notebook_env()
+    python = _python(env_dir)
+    out = _run([str(python), "-m", "pip", "install", "-q", "--no-deps", "-e", str(REPO)], 300)
+    assert out.returncode == 0, f"installing hpo_lab failed:\n{out.stdout}{out.stderr}"
+    # The notebook runner and its checks are tests/test_notebooks.py's.
+    spec = importlib.util.spec_from_file_location("_nb_tests", REPO / "tests/test_notebooks.py")
+    assert spec is not None and spec.loader is not None
+    helpers = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(helpers)
+    notebooks = [helpers.QUICKSTART, *helpers.TEACHING]
+    helpers.check_runs(helpers.run_notebooks(python, notebooks, REPO, env=_env()))

@@ -89,6 +89,8 @@ def test_generated_help_lists_every_option(
     ):  # fmt: skip
         assert option in out
     assert "last expression" in out
+    # The usage line names the magic as it is typed, not the method that implements it.
+    assert "%%hpo [--trials TRIALS]" in out and "hpo_cell" not in out
 
 
 @pytest.mark.parametrize(
@@ -121,7 +123,8 @@ def test_bad_arguments_are_one_line_errors(
     [
         ("", "the cell body is empty"),  # IPython's own check
         ("# only a comment", "the %%hpo cell has no statements: its body is the objective"),
-        ("x = = 1", "the cell body has a syntax error at line 1"),
+        # Lines count as the notebook shows them: the %%hpo line is line 1.
+        ("y = 2\nx = = 1", "the cell has a syntax error at line 3"),
         ("print(hp.float(0, 1))", "hp.float(...) must be the whole right-hand side"),
     ],
 )
@@ -342,15 +345,38 @@ def test_pause_resume_stop_jobs_and_extend_a_live_run(
     assert run.status.value == "finished" and len(shell.user_ns[name].trials) < 5
 
 
-def test_extend_after_the_run_ended_starts_a_new_run(shell: InteractiveShell) -> None:
+def test_extend_after_the_run_ended_starts_a_new_run(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
     name = _name()
     _cell(shell, f"{name} --trials 2 --no-panel --wait", "x = hp.float(0, 1)\nx")
     first = _registry.get(name).run
+    capsys.readouterr()
     shell.run_line_magic("hpo", f"extend {name} 3")
+    # Said, not done silently: the run had ended, so this is a new one.
+    assert (
+        f"hpo: {name}'s last run had ended: started a new run of 3 trials (the study has 2 so far)"
+        in capsys.readouterr().out
+    )
     second = _registry.get(name).run
     assert second is not first
     shell.run_line_magic("hpo", f"wait {name}")
     assert len(shell.user_ns[name].trials) == 5
+
+
+def test_the_panel_after_extend_counts_the_whole_study(shell: InteractiveShell) -> None:
+    name = _name()
+    _cell(shell, f"{name} --trials 20 --wait", "x = hp.float(0, 1)\nx")
+    entry = _registry.get(name)
+    assert entry.panel is not None
+    shell.run_line_magic("hpo", f"extend {name} 10")
+    shell.run_line_magic("hpo", f"wait {name}")
+    entry.panel.refresh()
+    # The run's own progress, and the study's 30 trials beside it.
+    assert entry.panel.progress_text.value == "10/10 trials of this run"
+    assert entry.panel.counts.value.startswith("study: 30 trials · 30 complete"), (
+        entry.panel.counts.value
+    )
 
 
 def test_narrow_applies_to_new_trials(shell: InteractiveShell) -> None:
@@ -420,6 +446,26 @@ def test_warm_starts_a_narrowed_child_with_the_same_objective(shell: Interactive
     assert all(t.value == pytest.approx((t.params["x"] - 3) ** 2) for t in study.trials)
 
 
+def test_warm_gives_the_child_a_copy_of_the_parents_sampler(shell: InteractiveShell) -> None:
+    # One warm-start path (hpo_lab.study.warm_start): the child's sampler is a copy of the
+    # parent's, whose seed stream goes on, not a new sampler of the same seed that proposes
+    # the parent's points again.
+    parent, child = _name(), _name()
+    _cell(
+        shell,
+        f"{parent} --trials 6 --no-panel --wait --sampler random --seed 3",
+        "x = hp.float(0, 10)\nx",
+    )
+    shell.run_line_magic("hpo", f"warm {child} --from {parent}")
+    shell.run_line_magic("hpo", f"wait {child}")
+    parent_study, study = shell.user_ns[parent], shell.user_ns[child]
+    assert study.sampler is not parent_study.sampler
+    assert type(study.sampler) is type(parent_study.sampler)
+    seen = {t.params["x"] for t in parent_study.trials}
+    assert len(study.trials) == 6
+    assert not [t.params["x"] for t in study.trials if t.params["x"] in seen]
+
+
 def test_warm_errors(shell: InteractiveShell, capsys: pytest.CaptureFixture[str]) -> None:
     parent = _name()
     _cell(shell, f"{parent} --trials 2 --no-panel --wait", "x = hp.float(0, 10)\nx")
@@ -466,7 +512,9 @@ def test_line_magic_errors_are_one_line(
     assert message in _usage_error(shell, "%hpo " + line.format(name=name), capsys)
 
 
-def test_ctrl_c_during_wait_stops_the_run_cleanly(shell: InteractiveShell) -> None:
+def test_ctrl_c_during_wait_stops_the_run_cleanly(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
     name = _name()
     shell.user_ns["gate"] = gate = threading.Event()
     shell.user_ns["started"] = started = threading.Event()
@@ -497,10 +545,15 @@ def test_ctrl_c_during_wait_stops_the_run_cleanly(shell: InteractiveShell) -> No
         gate.set()
 
     threading.Thread(target=interrupt, daemon=True).start()
+    capsys.readouterr()
     shell.run_line_magic("hpo", f"wait {name}")  # returns once the run has ended
     assert run.status.value == "finished"
     trials = shell.user_ns[name].trials
     assert 1 <= len(trials) < 50 and all(t.state == TrialState.COMPLETE for t in trials)
+    # It says that Ctrl-C stopped the run, not that the run finished.
+    out = capsys.readouterr().out
+    assert f"hpo: {name}: stopped by Ctrl-C after {len(trials)} of 50 trials" in out, out
+    assert "finished" not in out.splitlines()[-1]
 
 
 def test_storage_env_var_and_show_from_the_store(
@@ -677,11 +730,19 @@ def test_a_run_whose_every_trial_fails_ends_cleanly_and_the_panel_shows_why(
     assert [t.state for t in trials] == [TrialState.FAIL] * 4
     panel = entry.panel
     panel.refresh()
-    assert panel.status.value == "finished" and "4 failed" in panel.counts.value
+    # Not "finished" on a green bar: nothing succeeded, and the header says so.
+    assert panel.status.value == "all trials failed" and panel.progress.bar_style == "danger"
+    assert "4 failed" in panel.counts.value
     assert "no COMPLETE trial yet" in panel.best.value
     assert panel.failures.value.count("<details>") == 4
-    assert "Traceback" in panel.failures.value and "always broken" in panel.failures.value
+    failures = panel.failures.value
+    assert "Traceback" in failures and "always broken" in failures
+    # The user's frame, its line counted in the cell (the %%hpo line is line 1), and none of
+    # hpo_lab's own frames.
+    assert "File &quot;&lt;%%hpo cell&gt;&quot;, line 4, in &lt;module&gt;" in failures
+    assert "hpo_lab" + os.sep not in failures and "threading.py" not in failures
     assert "hpo-static" in panel.static_html  # the snapshot is written all the same
+    assert "all trials failed" in panel.static_html
     # A NaN result is a per-trial failure that says so, shown the same way.
     other = _name()
     _cell(shell, f"{other} --trials 2 --wait", "x = hp.float(0, 1)\nfloat('nan') * x")

@@ -13,8 +13,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
 
 class _Kernel:
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, manager: Any = None) -> None:
         self.client = client
+        self.manager = manager
         self.streams: list[tuple[str, str]] = []  # every stream message of the session
 
     def run(self, code: str, timeout: float = 90) -> list[dict[str, Any]]:
@@ -45,7 +46,7 @@ class _Kernel:
 def kernel() -> Iterator[_Kernel]:
     manager, client = start_new_kernel(kernel_name="python3")
     try:
-        yield _Kernel(client)
+        yield _Kernel(client, manager)
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
@@ -74,3 +75,27 @@ def test_trial_output_never_reaches_the_notebook_in_a_real_kernel(kernel: _Kerne
     assert logged.split() == ["4", "4", "OutStream"]  # routed, then the kernel's stream is back
     leaked = [text for _, text in kernel.streams if "TRIAL-" in text]
     assert leaked == []
+
+
+def test_an_interrupt_while_idle_says_the_run_goes_on(kernel: _Kernel) -> None:
+    kernel.text("%load_ext hpo_lab")
+    body = "import time\ntime.sleep(0.05)\nx = hp.float(0, 1)\nx"
+    kernel.text(f"%%hpo idle_irq --trials 100000\n{body}")
+    kernel.text("import time; time.sleep(0.5)")
+    # Kernel > Interrupt with no cell running: SIGINT to the kernel process.
+    kernel.manager.interrupt_kernel()
+    out = kernel.text(
+        "from hpo_lab.notebook import _registry\n"
+        "entry = _registry.get('idle_irq')\n"
+        "deadline = time.monotonic() + 20\n"
+        "while 'goes on' not in entry.panel.message.value and time.monotonic() < deadline:\n"
+        "    entry.panel.refresh(); time.sleep(0.1)\n"
+        "print(entry.run.status.value, '|', entry.panel.message.value)\n"
+        "entry.run.stop(); entry.run.wait(60)"
+    )
+    status, message = out.split("|", 1)
+    assert status.strip() == "running"  # the run went on
+    assert (
+        "Interrupt does not stop the background run of 'idle_irq': it goes on. "
+        "Stop it with the Stop button or %hpo stop idle_irq." in message
+    ), message

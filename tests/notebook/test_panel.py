@@ -25,10 +25,11 @@ from typing import Any
 import pytest
 
 import hpo_lab
+from hpo_lab.execution import RunStatus
 from hpo_lab.notebook import Panel, log_for, set_figures_mode
 from hpo_lab.notebook import _panel as panel_module
 from hpo_lab.notebook._body import SOURCE_HASH_ATTR
-from hpo_lab.notebook._panel import HEAVY_INTERVAL
+from hpo_lab.notebook._panel import HEAVY_INTERVAL, TAB_KEYS
 from hpo_lab.trial import TrialState
 
 FIGURES = ["widget", "html"]
@@ -63,8 +64,12 @@ def slow_objective(delay: float = 0.05) -> Callable[[Any], float]:
     return objective
 
 
-def complete_points(figure: Any) -> int:
-    return sum(len(t.x) for t in figure.data if t.legendgroup == "complete" and t.x is not None)
+def complete_points(view: Any) -> int:
+    """COMPLETE trials a live figure view shows: its FigureWidget's, or its model's (what
+    its last render and patches sent)."""
+    if view.mode == "widget":
+        return sum(len(t.x or ()) for t in view.figure.data if t.legendgroup == "complete")
+    return sum(len(t["x"]) for t in view.model.traces if t["legendgroup"] == "complete")
 
 
 @pytest.fixture
@@ -123,7 +128,7 @@ def test_static_panel_of_a_study_loaded_from_sqlite(
         assert button.disabled
     assert p.workers.disabled
     # Every plot is there, heavy ones included.
-    assert complete_points(p.history_view.figure) == 11
+    assert complete_points(p.history_view) == 11
     for name, view in p.heavy_views.items():
         assert view.n_renders >= 1, name
         assert len(view.figure.data) > 0, name
@@ -251,6 +256,8 @@ def test_editor_rejects_an_empty_choice(panels: Any) -> None:
     study = hpo_lab.create_study()
     study.optimize(slow_objective(0), n_trials=3)
     p = panels(study, figures="html")
+    p.tabs.selected_index = TAB_KEYS.index("space")  # the editor is drawn on its tab
+    p.refresh()
     for toggle in p.editor.rows["opt"].toggles:
         toggle.value = False
     p.editor.apply_button.click()
@@ -278,6 +285,11 @@ def test_warm_start_creates_a_running_child_in_the_same_storage(tmp_path: Any, p
     assert (constraint.low, constraint.high) == (0, 6)
     [child_panel] = p.children
     assert child_panel.run is not None
+    # The same warm-start path as hpo_lab.study.warm_start and %hpo warm: copies, not the
+    # parent's own sampler and pruner.
+    assert child_panel.study.sampler is not study.sampler
+    assert type(child_panel.study.sampler) is type(study.sampler)
+    assert child_panel.study.pruner is not study.pruner
     wait_until(lambda: len(child.trials) > 0, what="a trial of the child")
     assert all(t.params["k"] <= 6 for t in child.trials if t.params)
     assert child_panel.widget in p.children_box.children
@@ -289,6 +301,52 @@ def test_warm_start_creates_a_running_child_in_the_same_storage(tmp_path: Any, p
     p.editor.warm_button.click()
     p.refresh()
     assert "parent_warm2" in [c.study.study_name for c in p.children]
+
+
+def _inherited_points(view: Any) -> int:
+    return sum(len(t["x"]) for t in view.model.traces if t["legendgroup"] == "inherited")
+
+
+def test_trials_the_parent_adds_after_a_warm_start_reach_the_childs_plots(panels: Any) -> None:
+    from hpo_lab.study import warm_start
+
+    parent = hpo_lab.create_study(study_name="parent2")
+    parent.optimize(slow_objective(0), n_trials=5)
+    child = warm_start(parent)
+    p = panels(child, figures="html")
+    p.refresh()
+    assert _inherited_points(p.history_view) == 5
+    assert "(5 inherited trials)" in p.lineage.value
+    parent.optimize(slow_objective(0), n_trials=7)  # the parent goes on after the warm start
+    # No refresh(): the bridge follows the parent's change cursor.
+    wait_until(
+        lambda: _inherited_points(p.history_view) == 12, what="the parent's new trials"
+    )
+    wait_until(lambda: "(12 inherited trials)" in p.lineage.value, what="the lineage count")
+
+
+def test_warm_start_never_shares_the_parents_sampler(panels: Any) -> None:
+    # Before the one warm-start path, a sampler that could not be copied was shared with the
+    # child, silently: two studies drawing from one sampler object.
+    from hpo_lab.samplers import RandomSampler
+
+    class Uncopyable(RandomSampler):
+        def __deepcopy__(self, memo: Any) -> Any:
+            raise TypeError("cannot copy")
+
+    study = hpo_lab.create_study(study_name="solo", sampler=Uncopyable(seed=0))
+    run = study.start(slow_objective(0.01), n_trials=10_000)
+    p = panels(run, figures="html")
+    wait_until(lambda: len(study.trials) >= 3, what="three trials")
+    p.refresh()
+    p.editor.warm_button.click()
+    p.refresh()
+    assert (
+        "warm start failed: the sampler of study 'solo' (Uncopyable) cannot be copied"
+        in p.message.value
+    )
+    assert p.children == []
+    assert [s.study_name for s in study.storage.get_all_studies()] == ["solo"]
 
 
 def test_warm_start_without_an_objective_says_why(panels: Any) -> None:
@@ -321,7 +379,7 @@ def test_trials_from_another_process_show_up(tmp_path: Any, panels: Any) -> None
     # No refresh(): the bridge thread polls the store's change cursor.
     wait_until(lambda: p.progress.value == 5, what="the other process's trials in the panel")
     wait_until(lambda: p.history_view.n_renders >= 2, what="the history re-rendered")
-    assert complete_points(p.history_view.figure) == 5
+    assert complete_points(p.history_view) == 5
 
 
 def _all_widgets(widget: Any) -> list[Any]:
@@ -383,12 +441,24 @@ def test_ctrl_c_in_wait_stops_the_run_cleanly(panels: Any, python_sigint: None) 
     run = study.start(slow_objective(0.2), n_trials=10_000, n_jobs=2)
     p = panels(run, figures="html")
     wait_until(lambda: len(study.trials) >= 2, what="two trials")
-    timer = threading.Timer(0.5, _thread.interrupt_main)
-    timer.start()
+    done = threading.Event()
+
+    def press_ctrl_c() -> None:
+        # An interrupt that lands while the main thread runs a finalizer (a weakref callback,
+        # a __del__) is swallowed by Python ("Exception ignored in ..."), as it is in a kernel,
+        # where the user presses Ctrl-C again: do the same until the run leaves RUNNING.
+        time.sleep(0.5)
+        while not done.is_set() and run.status == RunStatus.RUNNING:
+            _thread.interrupt_main()
+            done.wait(2.0)
+
+    presser = threading.Thread(target=press_ctrl_c, daemon=True)
+    presser.start()
     try:
         assert p.wait(timeout=60) is False
     finally:
-        timer.cancel()
+        done.set()
+        presser.join()
     assert not run.is_live()
     assert p.status.value == "finished"
     assert not any(t.state == TrialState.RUNNING for t in study.trials)
@@ -425,6 +495,10 @@ def test_static_snapshot_goes_into_the_cell_output(panels: Any) -> None:
     assert view["text/plain"] == "hpo_lab control panel of study 'snap'"
     html_outputs = [o.data.get("text/html", "") for o in outputs]
     assert any("hpo-static" in h and "snap" in h for h in html_outputs), html_outputs
+    # Where the panel itself renders, the snapshot hides (it is for viewers without widgets);
+    # tests/browser checks that it does in JupyterLab.
+    rule = f".jp-OutputArea:has(.hpo-panel-{p.control_id}) .hpo-static-{p.control_id}"
+    assert any(rule + "{display:none}" in h for h in html_outputs), html_outputs
 
 
 def test_source_change_and_log(panels: Any) -> None:
@@ -439,13 +513,17 @@ def test_source_change_and_log(panels: Any) -> None:
     log_for(run).write("careful", trial=2, stream="warning")
     for piece in ("value", " ", "0.5", "\n", "unfinished"):  # how print("value", 0.5) writes
         log_for(run).write(piece, trial=4)
+    log_for(run).write("newer line\n", trial=5)
     p = panels(run, figures="html")
     assert run.wait(60)
     p.refresh()
     assert "objective source changed at trial 3" in p.source_note.value
     assert "[trial 1] hello from a trial" in p.log_view.value
     assert "[trial 2] warning: careful" in p.log_view.value
-    assert "[trial 4] value 0.5\n[trial 4] unfinished" in p.log_view.value
+    # An unfinished line keeps its place in time, before the lines written after it.
+    assert "[trial 4] value 0.5\n[trial 4] unfinished\n[trial 5] newer line" in p.log_view.value
+    # The log opens scrolled to its newest line (a reversed flex column starts at its end).
+    assert "flex-direction:column-reverse" in p.log_view.value
 
 
 def test_attach_follows_a_new_run_and_close_ends_the_bridge(panels: Any) -> None:
@@ -630,7 +708,7 @@ def test_auto_figures_stay_rerendered_outputs_and_forced_widgets_update_in_place
     wait_until(lambda: p.frontend_seen, what="the relay's comm seen")
     p.refresh()
     assert p.mode == "html" and isinstance(p.history_view.widget, ipywidgets.Output)
-    assert complete_points(p.history_view.figure) == 4
+    assert complete_points(p.history_view) == 4
     assert p.tabs.children[0].children == (p.history_view.widget,)
     # Forced, FigureWidgets are built (on the bridge thread) and appended to in place.
     forced = panels(study, figures="widget")
@@ -641,7 +719,7 @@ def test_auto_figures_stay_rerendered_outputs_and_forced_widgets_update_in_place
     again = study.start(slow_objective(0.0), n_trials=3)
     forced.attach(again)
     assert again.wait(60)
-    wait_until(lambda: complete_points(forced.history_view.figure) == 7, what="appended")
+    wait_until(lambda: complete_points(forced.history_view) == 7, what="appended")
     assert forced.history_view.figure is first
 
 

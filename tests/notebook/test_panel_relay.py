@@ -110,8 +110,13 @@ def test_pause_acts_while_the_main_shell_is_busy() -> None:
         kc.shell_channel.send(click)
         shown_after = None
         busy_output = ""
+        statuses: list[tuple[str, str | None]] = []
         while time.monotonic() - t0 < 30:
             msg = kc.get_iopub_msg(timeout=30)
+            if msg["msg_type"] == "status":
+                statuses.append(
+                    (msg["content"]["execution_state"], msg["parent_header"].get("msg_id"))
+                )
             if (
                 shown_after is None
                 and msg["msg_type"] == "comm_msg"
@@ -124,6 +129,11 @@ def test_pause_acts_while_the_main_shell_is_busy() -> None:
         assert shown_after is not None, "the panel never showed 'paused'"
         assert shown_after < 4, f"paused only after {shown_after:.1f} s: it waited for the cell"
         assert "after the busy cell: paused" in busy_output
+        # The click's "idle" (JupyterLab shows the last status it gets) is followed by "busy"
+        # for the cell that still runs, before that cell ends: the status bar stays busy.
+        click_idle = statuses.index(("idle", click["header"]["msg_id"]))
+        assert statuses[-1] == ("busy", busy_id), statuses[click_idle:]
+        assert ("busy", busy_id) in statuses[click_idle + 1 :], statuses
         execute("run.stop(); run.wait(60); panel.close()")
     finally:
         kc.stop_channels()
