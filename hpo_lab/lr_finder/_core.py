@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["diverged", "lr_ramp", "smooth_losses", "suggest", "zero_phase"]
+__all__ = ["cap_at_start", "diverged", "lr_ramp", "smooth_losses", "suggest", "zero_phase"]
 
 #: A sequence of numbers: a list or a 1-d numpy array.
 Losses = Sequence[float] | np.ndarray
@@ -64,6 +64,24 @@ def zero_phase(losses: Losses, beta: float = 0.9) -> np.ndarray:
     return smooth_losses(forward[::-1], beta)[::-1]
 
 
+def cap_at_start(losses: Losses, first: int = 5) -> np.ndarray:
+    """``losses`` with every value above the median of the first ``first`` put at it.
+
+    For the suggestions, a loss above the untrained model's is simply "no better"; how far
+    above does not matter, and a divergence spike would otherwise leak backwards through the
+    backward pass of :func:`zero_phase` and hide the fall just before it.
+
+    Example:
+        >>> cap_at_start([2.0, 2.1, 1.9, 2.0, 2.0, 1.5, 6.0]).tolist()
+        [2.0, 2.0, 1.9, 2.0, 2.0, 1.5, 2.0]
+    """
+    values = np.asarray(losses, dtype=float)
+    if len(values) == 0:
+        return values
+    start = float(np.median(values[: max(1, first)]))
+    return np.minimum(values, start)
+
+
 def diverged(smoothed: float, best: float, factor: float) -> bool:
     """Whether the smoothed loss has blown up: non-finite, or above ``factor`` times the best
     (for a positive best loss; above best + factor * |best| otherwise).
@@ -83,8 +101,8 @@ def suggest(lrs: Losses, smoothed: Losses) -> dict[str, float]:
     """Suggested learning rates from a range test's curve.
 
     * ``steepest``: where the smoothed loss falls fastest against log(lr);
-    * ``valley``: inside the longest stretch over which the loss keeps falling, two thirds of
-      the way down it (late enough to be fast, early enough to be stable);
+    * ``valley``: inside the stretch over which the loss falls the most, where two thirds of
+      that fall is done (late enough to be fast, early enough to be stable);
     * ``minimum/10``: a tenth of the learning rate at the lowest loss. When the loss lies on a
       floor (within 5% of its range from the lowest value) over many learning rates, as a
       problem that training solves exactly does, the lowest point on it is noise: the middle
@@ -112,15 +130,18 @@ def suggest(lrs: Losses, smoothed: Losses) -> dict[str, float]:
     grad = np.gradient(y, x)
     head = grad[: max(i_min, 1) + 1]
     i_steep = int(np.nanargmin(head))
-    # The longest run of (weakly) falling loss, allowing small bumps from noise.
-    tolerance = 1e-3 * (np.nanmax(y) - np.nanmin(y) + 1e-12)
-    best_start, best_len, start = 0, 0, 0
+    # The run of (weakly) falling loss, allowing small bumps from noise, that falls the most:
+    # a long stretch of flat noise before the real fall would pull a suggestion counted in
+    # steps (not in loss) down towards learning rates that barely train.
+    tolerance = 1e-3 * (span + 1e-12)
+    best_start, best_end, best_drop, start = 0, 0, -1.0, 0
     for i in range(1, n):
         if y[i] > y[i - 1] + tolerance:
             start = i
-        elif i - start > best_len:
-            best_start, best_len = start, i - start
-    i_valley = best_start + (2 * best_len) // 3
+        elif y[start] - y[i] > best_drop:
+            best_start, best_end, best_drop = start, i, float(y[start] - y[i])
+    target = y[best_start] - (2.0 / 3.0) * max(best_drop, 0.0)
+    i_valley = best_start + int(np.argmax(y[best_start : best_end + 1] <= target))
     return {
         "steepest": float(np.exp(x[i_steep])),
         "valley": float(np.exp(x[i_valley])),

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hpo_lab.lr_finder._core import diverged, lr_ramp, suggest, zero_phase
+from hpo_lab.lr_finder._core import cap_at_start, diverged, lr_ramp, suggest, zero_phase
 
 # The running average that decides when the loss has diverged: fast, so the test stops soon
 # after the loss blows up (the suggestions use a lag-free smoothing of their own).
@@ -32,7 +32,8 @@ class LRFinder:
         lrs: The learning rates tried, one per step.
         losses: The loss at each step.
         smoothed: The losses smoothed without lag (a bias-corrected moving average run forwards
-            and backwards, see :func:`hpo_lab.lr_finder.zero_phase`).
+            and backwards, see :func:`hpo_lab.lr_finder.zero_phase`), each loss above the
+            starting loss counted as the starting loss (:func:`hpo_lab.lr_finder.cap_at_start`).
         stopped_early: Whether the test stopped because the loss diverged.
         suggestions: ``steepest``, ``valley`` and ``minimum/10`` (see
             :func:`hpo_lab.lr_finder.suggest`).
@@ -145,7 +146,7 @@ def _run(
             f"(it was {float(lrs[0]):.3g})"
         )
     keep = finite[-1] + 1  # up to the last finite loss
-    smoothed = zero_phase(losses[:keep], beta)
+    smoothed = zero_phase(cap_at_start(losses[:keep]), beta)
     return LRFinder(
         lrs=[float(v) for v in lrs[:keep]],
         losses=losses[:keep],

@@ -66,7 +66,7 @@ def _mlp() -> torch.nn.Module:
 
 def _train(lr: float, steps: int = 60) -> float:
     model = _mlp()
-    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
     loss_fn = torch.nn.CrossEntropyLoss()
     batches = iter(_digits_loader())
     last = []
@@ -100,14 +100,10 @@ def test_on_a_torch_mlp_the_suggestion_trains_better_and_the_model_is_untouched(
     assert all(torch.equal(before[k], after[k]) for k in before)
     assert all(torch.equal(opt_before[k], opt.state_dict()["state"][0][k]) for k in opt_before)
     assert opt.param_groups[0]["lr"] == 1e-3 and model.training
-    # With plain SGD the suggestion trains to a lower loss than a too small or too large rate.
-    sgd_model = _mlp()
-    sgd = torch.optim.SGD(sgd_model.parameters(), lr=0.1)
-    sgd_finder = lr_find(sgd_model, sgd, torch.nn.CrossEntropyLoss(), _digits_loader(),
-                         start_lr=1e-5, end_lr=10.0, num_iter=100)
-    good = _train(sgd_finder.suggestion)
-    assert good < _train(1e-5) and good < _train(1.0 if _train(1.0) > good else 10.0)
-    assert 1e-5 < finder.suggestion < 10.0
+    # The suggestion trains (Adam, 60 steps) to a lower loss than a too small and a too large
+    # learning rate, and than Adam's usual default.
+    good = _train(finder.suggestion)
+    assert good < _train(1e-5) and good < _train(1.0) and good < _train(1e-3)
 
 
 def test_the_suggestion_narrows_a_study_in_one_step() -> None:
