@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from typing import Any
 
+import distributed
+import pytest
 from hypothesis import settings
 
 # In CI the property tests run derandomized: the same examples every run, so a red CI always
@@ -11,3 +15,21 @@ from hypothesis import settings
 settings.register_profile("ci", derandomize=True, deadline=None)
 settings.register_profile("dev", deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
+
+
+@pytest.fixture(scope="module")
+def dask_client(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A client of a real Dask ``LocalCluster`` of worker processes, one per test module: two
+    workers, or the module's ``DASK_WORKERS``."""
+    cluster = distributed.LocalCluster(
+        processes=True,
+        n_workers=getattr(request.module, "DASK_WORKERS", 2),
+        threads_per_worker=1,
+        dashboard_address=None,
+    )
+    client = distributed.Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        cluster.close()

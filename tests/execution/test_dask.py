@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import distributed  # the dev extra installs it: missing it must fail, not skip
 import exec_objectives as eo
 import pytest
 
@@ -18,16 +16,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def client() -> Iterator[Any]:
-    cluster = distributed.LocalCluster(
-        processes=True, n_workers=2, threads_per_worker=1, dashboard_address=None
-    )
-    client = distributed.Client(cluster)
-    try:
-        yield client
-    finally:
-        client.close()
-        cluster.close()
+def client(dask_client: Any) -> Any:
+    return dask_client
 
 
 def test_dask_200_trials_4_jobs_recorded_once(client: Any) -> None:

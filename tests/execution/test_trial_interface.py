@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterator
 from typing import Any
 
-import distributed
 import pytest
 
 from hpo_lab.execution._proxy import TrialProxy
@@ -71,17 +69,12 @@ def test_process_executor_sees_the_same_trial(reference: list[Any]) -> None:
     )
 
 
+DASK_WORKERS = 1  # the dask_client fixture's cluster (tests/conftest.py)
+
+
 @pytest.fixture(scope="module")
-def client() -> Iterator[Any]:
-    cluster = distributed.LocalCluster(
-        processes=True, n_workers=1, threads_per_worker=1, dashboard_address=None
-    )
-    client = distributed.Client(cluster)
-    try:
-        yield client
-    finally:
-        client.close()
-        cluster.close()
+def client(dask_client: Any) -> Any:
+    return dask_client
 
 
 @pytest.mark.slow

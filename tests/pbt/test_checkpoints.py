@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import distributed
 import numpy as np
 import pbt_objectives as po
 import pytest
@@ -76,17 +74,12 @@ def test_process_executor() -> None:
     _check_chain(study)
 
 
+DASK_WORKERS = 1  # the dask_client fixture's cluster (tests/conftest.py)
+
+
 @pytest.fixture(scope="module")
-def client() -> Iterator[Any]:
-    cluster = distributed.LocalCluster(
-        processes=True, n_workers=1, threads_per_worker=1, dashboard_address=None
-    )
-    client = distributed.Client(cluster)
-    try:
-        yield client
-    finally:
-        client.close()
-        cluster.close()
+def client(dask_client: Any) -> Any:
+    return dask_client
 
 
 @pytest.mark.slow

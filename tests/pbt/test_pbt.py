@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -195,21 +194,6 @@ def test_old_checkpoints_are_removed_and_disk_use_stays_bounded(tmp_path: Path) 
     keeping.optimize(po.toy_objective, scheduler=pbt_keep)
     assert len(keeping.artifacts.list()) == 16
     assert (tmp_path / "pbt.db").stat().st_size < 200_000  # checkpoints never go in the file
-
-
-@pytest.fixture(scope="module")
-def dask_client() -> Iterator[Any]:
-    import distributed
-
-    cluster = distributed.LocalCluster(
-        processes=True, n_workers=2, threads_per_worker=1, dashboard_address=None
-    )
-    client = distributed.Client(cluster)
-    try:
-        yield client
-    finally:
-        client.close()
-        cluster.close()
 
 
 @pytest.mark.parametrize("executor", ["process", "dask", "dask-scheduler"])

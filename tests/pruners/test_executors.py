@@ -3,7 +3,7 @@ the runner, decisions are recorded there, and every one replays from the records
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -24,20 +24,6 @@ PRUNERS: dict[str, Callable[[], BasePruner]] = {
         min_resource=1, reduction_factor=2, rank_check=RankCheck(min_pairs=4, confidence=0.5)
     ),
 }
-
-
-@pytest.fixture(scope="module")
-def dask_client() -> Iterator[Any]:
-    distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(
-        processes=True, n_workers=2, threads_per_worker=1, dashboard_address=None
-    )
-    client = distributed.Client(cluster)
-    try:
-        yield client
-    finally:
-        client.close()
-        cluster.close()
 
 
 def _check(make: Callable[[], BasePruner], executor: Any) -> None:
