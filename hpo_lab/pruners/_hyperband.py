@@ -21,7 +21,11 @@ from hpo_lab.pruners._halving import (
 )
 from hpo_lab.pruners._rank_check import RankCheck, relaxed_rungs
 from hpo_lab.pruners._resources import MAX_RESOURCE_KEY, resolve_resource
-from hpo_lab.pruners._successive_halving import decide_rungs, previous_step
+from hpo_lab.pruners._successive_halving import (
+    decide_rungs,
+    halving_study_attrs,
+    previous_step,
+)
 from hpo_lab.trial._decision import PruneDecision
 from hpo_lab.trial._frozen import FrozenTrial
 from hpo_lab.trial._state import TrialState
@@ -231,16 +235,10 @@ class HyperbandPruner(BasePruner):
         )
 
     def study_attrs(self, view: StudyView) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        if self._max_resource == "auto" and MAX_RESOURCE_KEY not in view.system_attrs:
-            resolved = self._max_resource_of(view)
-            if resolved is not None and resolved[1] is not None:
-                out[MAX_RESOURCE_KEY] = resolved[1]
-        if self._rank_check is not None:
-            resources = self.resources(view)
-            if resources:
-                out.update(self._rank_check.announce(view, resources))
-        return out
+        auto = MAX_RESOURCE_KEY if self._max_resource == "auto" else None
+        return halving_study_attrs(
+            view, auto, self._max_resource_of, self._rank_check, self.resources
+        )
 
     def __repr__(self) -> str:
         check = "" if self._rank_check is None else f", rank_check={self._rank_check!r}"

@@ -10,7 +10,7 @@ its inputs from a :class:`~hpo_lab.views.StudyView` and words the decision.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from hpo_lab import _validation
@@ -30,7 +30,39 @@ from hpo_lab.trial._state import TrialState
 if TYPE_CHECKING:
     from hpo_lab.views._protocol import StudyView
 
-__all__ = ["SuccessiveHalvingPruner", "decide_rungs", "previous_step"]
+__all__ = ["SuccessiveHalvingPruner", "decide_rungs", "halving_study_attrs", "previous_step"]
+
+
+def halving_study_attrs(
+    view: StudyView,
+    auto_key: str | None,
+    resolve: Callable[[StudyView], tuple[int, dict[str, Any] | None] | None],
+    rank_check: RankCheck | None,
+    resources: Callable[[StudyView], list[int] | None],
+) -> dict[str, Any]:
+    """What a halving pruner (ASHA, Hyperband) stores with ``view``'s study: its "auto"
+    resource under ``auto_key`` (what ``resolve`` gives to store beside the value) once it
+    can be told and is not stored yet
+    (``auto_key`` is ``None`` for a resource given as a number), and what the rank check
+    announces about the rungs ``resources`` gives.
+
+    Example:
+        >>> import hpo_lab
+        >>> view = hpo_lab.create_study().view
+        >>> resolve = lambda v: (3, {"value": 3, "from_steps": 3})  # resolved, not stored yet
+        >>> halving_study_attrs(view, "k", resolve, None, lambda v: None)
+        {'k': {'value': 3, 'from_steps': 3}}
+    """
+    out: dict[str, Any] = {}
+    if auto_key is not None and auto_key not in view.system_attrs:
+        resolved = resolve(view)
+        if resolved is not None and resolved[1] is not None:
+            out[auto_key] = resolved[1]
+    if rank_check is not None:
+        rungs = resources(view)
+        if rungs:
+            out.update(rank_check.announce(view, rungs))
+    return out
 
 
 def previous_step(trial: FrozenTrial, step: int) -> int | None:
@@ -288,16 +320,10 @@ class SuccessiveHalvingPruner(BasePruner):
         )
 
     def study_attrs(self, view: StudyView) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        if self._min_resource == "auto" and MIN_RESOURCE_KEY not in view.system_attrs:
-            resolved = self._min_resource_of(view)
-            if resolved is not None and resolved[1] is not None:
-                out[MIN_RESOURCE_KEY] = resolved[1]
-        if self._rank_check is not None:
-            resources = self.resources(view)
-            if resources:
-                out.update(self._rank_check.announce(view, resources))
-        return out
+        auto = MIN_RESOURCE_KEY if self._min_resource == "auto" else None
+        return halving_study_attrs(
+            view, auto, self._min_resource_of, self._rank_check, self.resources
+        )
 
     def __repr__(self) -> str:
         check = "" if self._rank_check is None else f", rank_check={self._rank_check!r}"

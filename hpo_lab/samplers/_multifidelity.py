@@ -21,7 +21,7 @@ from hpo_lab.distributions import Distribution
 from hpo_lab.samplers._base import BaseSampler
 from hpo_lab.trial._frozen import FrozenTrial
 from hpo_lab.trial._state import TrialState
-from hpo_lab.views._trials import TrialsView
+from hpo_lab.views._trials import TrialsView, derived_view
 
 if TYPE_CHECKING:
     from hpo_lab.views._protocol import StudyView
@@ -95,15 +95,8 @@ def view_at_resource(view: StudyView, resource: int) -> TrialsView:
     snap = view.snapshot()
     own = [at_level(t) for t in snap.get_trials(include_inherited=False)]
     inherited = [at_level(t) for t in snap.get_trials() if t.origin is not None]
-    return TrialsView(
-        f"{snap.study_name}@{resource}",
-        snap.direction,
-        own,
-        inherited,
-        snap.search_space_history,
-        snap.cursor,
-        snap.system_attrs,
-        _sorted=True,
+    return derived_view(
+        snap, own, inherited, study_name=f"{snap.study_name}@{resource}", _sorted=True
     )
 
 

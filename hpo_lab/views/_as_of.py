@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from hpo_lab.trial._frozen import FrozenTrial
 from hpo_lab.trial._state import TrialState
 from hpo_lab.views._protocol import StudyView
-from hpo_lab.views._trials import TrialsView
+from hpo_lab.views._trials import TrialsView, derived_view
 
 __all__ = ["trial_as_of", "trials_as_of", "view_as_of"]
 
@@ -100,12 +100,4 @@ def view_as_of(view: StudyView, cursor: int) -> TrialsView:
         for t in snap.get_trials()
         if t.origin is not None and (t.finished_cursor or 0) <= cursor
     ]
-    return TrialsView(
-        snap.study_name,
-        snap.direction,
-        own,
-        inherited,
-        snap.search_space_history,
-        cursor,
-        snap.system_attrs,
-    )
+    return derived_view(snap, own, inherited, cursor=cursor)

@@ -10,7 +10,7 @@ from hpo_lab.trial._frozen import FrozenTrial
 from hpo_lab.trial._state import TrialState
 from hpo_lab.views._protocol import StudyView
 
-__all__ = ["TrialsView", "filter_view"]
+__all__ = ["TrialsView", "derived_view", "filter_view"]
 
 _DIRECTIONS = ("minimize", "maximize")
 
@@ -145,12 +145,39 @@ def filter_view(view: StudyView, keep: Callable[[FrozenTrial], bool]) -> TrialsV
     snap = view.snapshot()
     own = [t for t in snap.get_trials(include_inherited=False) if keep(t)]
     inherited = [t for t in snap.get_trials() if t.origin is not None and keep(t)]
+    return derived_view(snap, own, inherited)
+
+
+def derived_view(
+    snap: StudyView,
+    own: Sequence[FrozenTrial],
+    inherited: Sequence[FrozenTrial],
+    *,
+    study_name: str | None = None,
+    cursor: int | None = None,
+    _sorted: bool = False,
+) -> TrialsView:
+    """A view of ``snap``'s study (its direction, space revisions and attributes) with other
+    trials: ``own`` and ``inherited`` in place of its own, under another ``study_name`` or
+    ``cursor`` if given. What :func:`filter_view`, ``view_as_of`` and the multi-fidelity
+    sampler's per-resource views are made of.
+
+    Example:
+        >>> import hpo_lab
+        >>> study = hpo_lab.create_study()
+        >>> study.optimize(lambda t: t.suggest_int("k", 0, 9), n_trials=3)
+        >>> snap = study.view.snapshot()
+        >>> v = derived_view(snap, snap.get_trials()[:1], [], study_name="first")
+        >>> v.study_name, [t.number for t in v.get_trials()], v.direction
+        ('first', [0], 'minimize')
+    """
     return TrialsView(
-        snap.study_name,
+        snap.study_name if study_name is None else study_name,
         snap.direction,
         own,
         inherited,
         snap.search_space_history,
-        snap.cursor,
+        snap.cursor if cursor is None else cursor,
         snap.system_attrs,
+        _sorted=_sorted,
     )

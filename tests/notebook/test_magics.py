@@ -9,7 +9,7 @@ import threading
 import time
 import types
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,33 +19,11 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
 import hpo_lab
-from hpo_lab.notebook import SOURCE_HASH_ATTR, _capture, _registry, kept, log_for
+from hpo_lab.notebook import SOURCE_HASH_ATTR, _registry, kept, log_for
 from hpo_lab.notebook._body import source_hash
 from hpo_lab.trial import TrialState
 
 pytestmark = pytest.mark.timeout(120)
-
-
-@pytest.fixture
-def shell() -> Iterator[InteractiveShell]:
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "hpo_lab")
-    yield ip
-    for entry in _registry.entries():
-        if entry.run is not None and entry.run.is_live():
-            entry.run.stop(cancel=True)
-            entry.run.wait(60)
-        if entry.panel is not None:
-            entry.panel.close()
-        _registry.forget(entry.name)
-    from hpo_lab.notebook import _magics
-
-    while _magics._store_panels:
-        _magics._store_panels.popitem()[1].close()
-    deadline = time.monotonic() + 30
-    while _capture.active() and time.monotonic() < deadline:
-        time.sleep(0.01)  # the last run's end releases the output routing
-    assert not _capture.active()
 
 
 def _name() -> str:

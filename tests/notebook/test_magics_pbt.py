@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
-from hpo_lab.notebook import _capture, _registry
+from hpo_lab.notebook import _registry
 from hpo_lab.pbt import PBT_ATTR, member_history
 from hpo_lab.trial import TrialState
 
@@ -34,21 +34,10 @@ TOY = (
 
 
 @pytest.fixture
-def shell() -> Iterator[InteractiveShell]:
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "hpo_lab")
-    ip.run_cell("from hpo_lab.pbt import segment")
-    yield ip
-    for entry in _registry.entries():
-        if entry.run is not None and entry.run.is_live():
-            entry.run.stop(cancel=True)
-            entry.run.wait(60)
-        if entry.panel is not None:
-            entry.panel.close()
-        _registry.forget(entry.name)
-    deadline = time.monotonic() + 30
-    while _capture.active() and time.monotonic() < deadline:
-        time.sleep(0.01)
+def shell(shell: InteractiveShell) -> InteractiveShell:
+    # The conftest's shell, with what a PBT cell body calls.
+    shell.run_cell("from hpo_lab.pbt import segment")
+    return shell
 
 
 def _name() -> str:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
-from hpo_lab.notebook import _capture, _registry
 from hpo_lab.trial import TrialState
 
 pytestmark = pytest.mark.timeout(120)
@@ -24,23 +21,6 @@ BODY = (
     "        raise hpo_lab.TrialPruned()\n"
     "x"
 )
-
-
-@pytest.fixture
-def shell() -> Iterator[InteractiveShell]:
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "hpo_lab")
-    yield ip
-    for entry in _registry.entries():
-        if entry.run is not None and entry.run.is_live():
-            entry.run.stop(cancel=True)
-            entry.run.wait(60)
-        if entry.panel is not None:
-            entry.panel.close()
-        _registry.forget(entry.name)
-    deadline = time.monotonic() + 30
-    while _capture.active() and time.monotonic() < deadline:
-        time.sleep(0.01)
 
 
 def _name() -> str:
