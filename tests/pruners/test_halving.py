@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import optuna
 import pytest
 
 import hpo_lab
@@ -20,8 +21,6 @@ from hpo_lab.pruners._halving import (
     spearman,
 )
 from hpo_lab.trial import TrialState
-
-optuna = pytest.importorskip("optuna")
 
 
 def _curve(number: int, n_steps: int) -> list[float]:

@@ -7,12 +7,11 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import optuna
 import pytest
 
 import hpo_lab
 from hpo_lab.pruners import MedianPruner, PatientPruner, ThresholdPruner
-
-optuna = pytest.importorskip("optuna")
 
 
 def _curve(number: int) -> list[float]:

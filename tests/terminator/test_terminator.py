@@ -86,7 +86,6 @@ def test_the_regret_bound_is_in_the_objectives_units_and_repeatable() -> None:
 
 
 def test_the_regret_bound_agrees_with_optunas_in_size() -> None:
-    pytest.importorskip("optuna")
     from optuna.terminator import RegretBoundEvaluator as OptunaRegretBound
 
     from hpo_lab.optuna import export_study
@@ -124,7 +123,6 @@ def test_cv_error_is_the_corrected_spread_of_the_best_trials_folds() -> None:
 
 
 def test_improvement_history_and_its_plot() -> None:
-    pytest.importorskip("plotly")
     from hpo_lab.viz import plot_terminator_improvement
 
     study = hpo_lab.create_study(direction="maximize", sampler=RandomSampler(seed=0))
