@@ -787,6 +787,23 @@ def save_run(
     tmp.replace(path)  # atomic: an interrupted run leaves no half-written file
 
 
+def runs_load_average(
+    cache: Path, problems: list[str], methods: list[str], seeds: list[int], n_trials: int
+) -> str:
+    """The median one-minute load average recorded with the cached runs a table shows (read
+    from the cache, so a table printed again from it is the same), or ``"unknown"``."""
+    loads = [
+        float(v)
+        for problem in problems
+        for method in methods
+        for seed in seeds
+        if (record := load_record(cache, problem, method, seed, n_trials)) is not None
+        for v in record.get("load", [])
+        if float(v) > 0.0
+    ]
+    return f"{statistics.median(loads):.1f}" if loads else "unknown"
+
+
 def reference_values(cache: Path, problem: Problem) -> list[float]:
     """The fixed uniform sample of ``problem`` (computed once, then read from the cache)."""
     size = REFERENCE_SIZE["real" if problem.real else "synthetic"]
@@ -1118,9 +1135,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         flush=True,
                     )
     print(tables(args.cache_dir, args.problems, methods, args.seeds, args.trials))
+    load = runs_load_average(args.cache_dir, args.problems, methods, args.seeds, args.trials)
     print(
         f"\nMachine: {platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}, load average {os.getloadavg()[0]:.1f}, seeds "
+        f"{platform.python_version()}, load average during the runs {load}, seeds "
         f"{args.seeds[0]}-{args.seeds[-1]}, {args.trials} trials; "
         + ", ".join(sorted({library_version(m) for m in methods}))
     )

@@ -380,15 +380,25 @@ class PrunerContractTests:
     def test_recorded_decisions_replay_after_reloading_the_store(
         self, pruner_factory: PrunerFactory, tmp_path: Any
     ) -> None:
-        path = str(tmp_path / "prune.db")
-        first = hpo_lab.create_study(study_name="s", storage=path, pruner=pruner_factory())
-        run_learning_curves(pruner_factory(), n_trials=12, study=first)
+        from hpo_lab.samplers import RandomSampler
         from hpo_lab.storages import SQLiteStorage
+
+        path = str(tmp_path / "prune.db")
+        # Seeded samplers, so the curves are the same on every run. The assertions below need
+        # a decision in each half; a patient pruner decides only on a flat curve, which an
+        # unseeded run of 12 trials missed about half the time.
+        first = hpo_lab.create_study(
+            study_name="s", storage=path, pruner=pruner_factory(), sampler=RandomSampler(seed=1)
+        )
+        run_learning_curves(pruner_factory(), n_trials=12, study=first)
 
         # A second store object on the file, as a resumed process would open it.
         store = SQLiteStorage(path)
         try:
-            resumed = hpo_lab.load_study(study_name="s", storage=store, pruner=pruner_factory())
+            resumed = hpo_lab.load_study(
+                study_name="s", storage=store, pruner=pruner_factory(),
+                sampler=RandomSampler(seed=101),
+            )
             run_learning_curves(pruner_factory(), n_trials=12, study=resumed)
             triples = replay_recorded_decisions(resumed, pruner_factory)
             if not isinstance(resumed.pruner, NopPruner):  # the one pruner that never decides

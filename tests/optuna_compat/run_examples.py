@@ -3,14 +3,16 @@
 ``python run_examples.py MODE OUT.json NAME...``: MODE ``optuna`` uses the real Optuna,
 ``hpo_lab`` first points ``optuna`` at hpo_lab (:func:`hpo_lab.optuna.install`, what
 ``python -m hpo_lab.optuna script.py`` does). Each script runs as ``__main__`` in a fresh
-temporary folder with fixed seeds; ``fig.show()`` draws nothing. OUT.json maps each name to
-``{"ok", "result", "error", "seconds", "shown"}``, where ``result`` is the JSON the script
-printed after ``RESULT``.
+temporary folder with fixed seeds (an Optuna sampler made without a seed gets seed 0);
+``fig.show()`` draws nothing. OUT.json maps each name to ``{"ok", "result", "error",
+"seconds", "shown"}``, where ``result`` is the JSON the script printed after ``RESULT``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import io
 import json
 import os
@@ -22,8 +24,36 @@ import time
 import traceback
 import warnings
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).parent / "examples"
+
+
+def _seed_optuna_samplers(optuna: Any) -> None:
+    """Give every Optuna sampler made without a seed the seed 0.
+
+    Optuna's samplers draw their own seed from the operating system when none is given (the
+    global ``random`` and ``numpy`` seeds do not reach them), so an example that builds its
+    study with ``create_study()`` would differ from run to run: the real-Optuna baselines the
+    tests compare with would then be a lottery, not a baseline.
+    """
+    for name in optuna.samplers.__all__:
+        cls = getattr(optuna.samplers, name)
+        if not isinstance(cls, type) or "__init__" not in vars(cls):
+            continue
+        init = cls.__init__
+        signature = inspect.signature(init)
+        if "seed" not in signature.parameters:
+            continue
+
+        def seeded(self: Any, *args: Any, _init: Any = init, _sig: Any = signature,
+                   **kwargs: Any) -> None:
+            by_position = "seed" in _sig.bind_partial(self, *args).arguments
+            if kwargs.get("seed") is None and not by_position:
+                kwargs["seed"] = 0
+            _init(self, *args, **kwargs)
+
+        cls.__init__ = functools.wraps(init)(seeded)
 
 
 def main() -> None:
@@ -37,6 +67,7 @@ def main() -> None:
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
+        _seed_optuna_samplers(optuna)
     import numpy as np
     import plotly.graph_objects as go
 
