@@ -303,7 +303,8 @@ def run_config(
         for mark in pause_at:
             while (done := _header_finished(page)) < mark * trials:
                 page.wait_for_timeout(50)
-            if done >= budget - trials // 20:
+            ended = page.locator(".hpo-panel .hpo-pause:not([disabled])").count() == 0
+            if done >= budget - trials // 20 or ended:
                 break  # too near the run's end for a pause to be seen (a slow page)
             pauses.append(_pause(bench, done))
         bench.run(3)
@@ -338,11 +339,19 @@ def _pause(bench: Bench, done: int) -> dict[str, float]:
     )
     page.locator(".hpo-panel .hpo-pause:not([disabled])").click(timeout=120_000)
     clicked_ms: float = page.evaluate("() => window.__hpoClick")
-    shown = page.wait_for_function(
-        "() => document.querySelector('.hpo-panel .hpo-status').textContent.includes('paused')"
-        " && Date.now()",
-        timeout=120_000,
-    ).json_value()
+    try:
+        shown = page.wait_for_function(
+            "() => document.querySelector('.hpo-panel .hpo-status').textContent"
+            ".includes('paused') && Date.now()",
+            timeout=120_000,
+        ).json_value()
+    except Exception as exc:
+        status = page.locator(".hpo-panel .hpo-status").first.inner_text()
+        header = page.locator(".hpo-panel .hpo-header").first.inner_text()
+        raise RuntimeError(
+            f"Pause clicked at {done} trials never showed 'paused': status {status!r}, "
+            f"header {header!r}"
+        ) from exc
     page.wait_for_timeout(1500)
     paused_at, last_start = json.loads(bench.run(6).strip().splitlines()[-1])
     page.locator(".hpo-panel .hpo-resume:not([disabled])").click(timeout=120_000)
