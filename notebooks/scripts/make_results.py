@@ -7,6 +7,7 @@ than that, it loads one of these files and names the command that wrote it:
     python notebooks/scripts/make_results.py bayes_vs_random  # 04: random, TPE, GP over seeds
     python notebooks/scripts/make_results.py narrowing        # 07: narrowing and warm start
     python notebooks/scripts/make_results.py parallel_cost    # 09: k trials in flight
+    python notebooks/scripts/make_results.py early_stopping   # 05: pruners on recorded curves
     python notebooks/scripts/make_results.py nas_table        # 10: 729 architectures trained
     python notebooks/scripts/make_results.py all
 
@@ -500,12 +501,117 @@ def nas_table(noise_archs: int = 60) -> None:
     }, started)
 
 
+# -- 05 -------------------------------------------------------------------------------------------
+CURVES_FILE = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "mlp_curves.npz"
+#: The recorded grid (benchmarks/record_curves.py): 7 x 3 x 4 x 3 x 2 = 504 configurations.
+CURVE_GRID: dict[str, tuple[Any, ...]] = {
+    "learning_rate_init": (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1),
+    "hidden": (16, 64, 256),
+    "alpha": (1e-6, 1e-4, 1e-2, 1.0),
+    "batch_size": (16, 64, 256),
+    "solver": ("adam", "sgd"),
+}
+EARLY_STOPPING_PRUNERS = ("none", "median", "asha", "hyperband", "asha + rank check")
+
+
+#: What notebook 05 compares: an accuracy-like metric whose early ranking holds, and a loss
+#: whose curves cross (the fastest learners overfit).
+EARLY_STOPPING_PROBLEMS = {"digits error": ("digits", "error"),
+                           "breast_cancer log loss": ("breast_cancer", "loss")}
+
+
+def recorded_curves() -> dict[str, np.ndarray]:
+    """The recorded validation curves of notebook 05's problems: 504 MLPs, 30 epochs each."""
+    with np.load(CURVES_FILE) as data:
+        return {name: data[f"{dataset}_{metric}"].astype(float)
+                for name, (dataset, metric) in EARLY_STOPPING_PROBLEMS.items()}
+
+
+def make_pruner(name: str, n_epochs: int) -> Any:
+    from hpo_lab.pruners import HyperbandPruner, MedianPruner, NopPruner, SuccessiveHalvingPruner
+
+    factories: dict[str, Callable[[], Any]] = {
+        "none": lambda: NopPruner(),
+        "median": lambda: MedianPruner(n_startup_trials=5),
+        "asha": lambda: SuccessiveHalvingPruner(min_resource=1, reduction_factor=3),
+        "hyperband": lambda: HyperbandPruner(
+            min_resource=1, max_resource=n_epochs, reduction_factor=3
+        ),
+        "asha + rank check": lambda: SuccessiveHalvingPruner(
+            min_resource=1, reduction_factor=3, rank_check=True
+        ),
+    }
+    return factories[name]()
+
+
+def curve_search(
+    curves: np.ndarray, pruner: str, seed: int, budget_trials: int = 100
+) -> tuple[list[list[float]], int]:
+    """Random search replaying ``curves`` (one report per epoch) until the epochs of
+    ``budget_trials`` full trainings are spent; returns ``[epochs spent, best final value]``
+    at each improvement of a fully trained trial, and the number of trials (notebook 05)."""
+    n_epochs = curves.shape[1]
+    names = list(CURVE_GRID)
+    sizes = [len(CURVE_GRID[n]) for n in names]
+    study = hpo_lab.create_study(
+        sampler=RandomSampler(seed=seed), pruner=make_pruner(pruner, n_epochs)
+    )
+    budget, spent, best = budget_trials * n_epochs, 0, math.inf
+    trace: list[list[float]] = []
+
+    def objective(trial: Any) -> float:
+        nonlocal spent, best
+        levels = [CURVE_GRID[n].index(trial.suggest_categorical(n, list(CURVE_GRID[n])))
+                  for n in names]
+        curve = curves[int(np.ravel_multi_index(levels, sizes))]
+        for epoch in range(1, n_epochs + 1):
+            spent += 1
+            trial.report(float(curve[epoch - 1]), epoch)
+            if trial.should_prune():
+                raise hpo_lab.TrialPruned()
+        if curve[-1] < best:
+            best = float(curve[-1])
+            trace.append([spent, best])
+        return float(curve[-1])
+
+    def stop(study: Any, trial: Any) -> None:
+        if spent >= budget:
+            study.stop()
+
+    study.optimize(objective, callbacks=[stop])
+    return trace, len(study.trials)
+
+
+def early_stopping(seeds: int = 20) -> None:
+    started = time.time()
+    curves = recorded_curves()
+    runs: dict[str, dict[str, Any]] = {}
+    for problem, table in curves.items():
+        runs[problem] = {}
+        for pruner in EARLY_STOPPING_PRUNERS:
+            traces, trials = [], []
+            for seed in range(seeds):
+                trace, n = curve_search(table, pruner, seed)
+                traces.append([[int(e), _r(v)] for e, v in trace])
+                trials.append(n)
+            runs[problem][pruner] = {"traces": traces, "trials": trials}
+            print(problem, pruner, f"{time.time() - started:.0f} s", flush=True)
+    _write(
+        "05_early_stopping.json", "early_stopping",
+        {"seeds": seeds, "budget_trials": 100, "n_epochs": int(curves["digits error"].shape[1]),
+         "best_final": {m: _r(float(t[:, -1].min())) for m, t in curves.items()},
+         "runs": runs},
+        started,
+    )
+
+
 TASKS: dict[str, Callable[[], None]] = {
     "grid_vs_random": grid_vs_random,
     "bayes_vs_random": bayes_vs_random,
     "narrowing": narrowing,
     "parallel_cost": parallel_cost,
     "nas_table": nas_table,
+    "early_stopping": early_stopping,
 }
 
 
