@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 import hpo_lab
-from hpo_lab.pruners import PRUNER_NAMES, make_pruner
+from hpo_lab.pruners import DEFAULT_PRUNER, PRUNER_NAMES, make_pruner
 from hpo_lab.samplers import SAMPLER_NAMES, make_sampler
 from hpo_lab.storages import BaseStorage, StorageError, StudyNotFoundError, get_storage
 from hpo_lab.study import Study
@@ -391,7 +391,10 @@ def _objective_from(script: str, name: str) -> Callable[..., Any]:
 @click.option("--direction", type=click.Choice(["minimize", "maximize"]), default="minimize",
               show_default=True)
 @click.option("--sampler", type=click.Choice(SAMPLER_NAMES), default="auto", show_default=True)
-@click.option("--pruner", type=click.Choice(PRUNER_NAMES), default="none", show_default=True)
+@click.option(
+    "--pruner", type=click.Choice(PRUNER_NAMES), default=DEFAULT_PRUNER, show_default=True,
+    help="prunes only an objective that asks trial.should_prune()",
+)
 @click.option("--seed", type=int, help="Seed of the sampler.")
 @click.option("--keep-going", is_flag=True,
               help="Go on when the objective raises (the trial is stored as FAIL).")

@@ -27,7 +27,7 @@ from hpo_lab.notebook import _capture, _registry
 from hpo_lab.notebook._body import BodyError, CellObjective, unpicklable_names
 from hpo_lab.notebook._env import in_colab
 from hpo_lab.notebook._registry import Entry, Kept, UnknownNameError
-from hpo_lab.pruners._factory import PRUNER_NAMES, make_pruner, parse_pruner_args
+from hpo_lab.pruners._factory import DEFAULT_PRUNER, PRUNER_NAMES, make_pruner, parse_pruner_args
 from hpo_lab.samplers._factory import SAMPLER_NAMES, make_sampler
 from hpo_lab.study._narrow_spec import parse_narrowing
 
@@ -206,7 +206,12 @@ class HPOMagics(Magics):
         help="thread (default; numpy, sklearn, torch) or process (pure-Python code)",
     )
     @argument("--sampler", choices=_SAMPLERS, default="auto", help="default: auto")
-    @argument("--pruner", choices=_PRUNERS, default="none", help="default: none")
+    @argument(
+        "--pruner",
+        choices=_PRUNERS,
+        default=DEFAULT_PRUNER,
+        help=f"default: {DEFAULT_PRUNER} (it prunes only a body that asks trial.should_prune())",
+    )
     @argument(
         "--pruner-args",
         dest="pruner_args",
@@ -650,7 +655,10 @@ class HPOMagics(Magics):
         entry = self._entry("wait", rest)
         if entry.run is None:
             return
-        if entry.panel is not None and entry.is_live():
+        if entry.panel is not None:
+            # Also when the run has already ended: the panel's last update and its static
+            # snapshot are then written before this cell returns, not later by the panel's
+            # thread (a notebook executed headlessly would stop reading outputs before that).
             ended = entry.panel.wait()
         else:
             ended = _wait_for(entry.run)

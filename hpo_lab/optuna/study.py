@@ -2,8 +2,8 @@
 
 The differences a switching user meets: ``create_study`` and ``load_study`` default to
 :class:`~hpo_lab.samplers.TPESampler` as Optuna does (``hpo_lab.create_study`` defaults to
-``AutoSampler``), the default pruner is hpo_lab's (``NopPruner``: Optuna's is
-``MedianPruner``, so pass ``pruner=MedianPruner()`` to prune as Optuna would), and
+``AutoSampler``), the default pruner is hpo_lab's (``HyperbandPruner()``: Optuna's is
+``MedianPruner``, so pass ``pruner=MedianPruner()`` to prune exactly as Optuna would), and
 multi-objective studies (``directions=[...]``) are refused with a message.
 
 Example:

@@ -1,7 +1,13 @@
 """Pruners stop unpromising trials early, from the values they report."""
 
 from hpo_lab.pruners._base import BasePruner
-from hpo_lab.pruners._factory import PRUNER_NAMES, make_pruner, parse_pruner_args
+from hpo_lab.pruners._factory import (
+    DEFAULT_PRUNER,
+    PRUNER_NAMES,
+    default_pruner,
+    make_pruner,
+    parse_pruner_args,
+)
 from hpo_lab.pruners._hyperband import HyperbandPruner
 from hpo_lab.pruners._median import MedianPruner
 from hpo_lab.pruners._nop import NopPruner
@@ -14,6 +20,7 @@ from hpo_lab.pruners._wilcoxon import WilcoxonPruner
 from hpo_lab.trial._decision import PruneDecision
 
 __all__ = [
+    "DEFAULT_PRUNER",
     "PRUNER_NAMES",
     "BasePruner",
     "HyperbandPruner",
@@ -26,6 +33,7 @@ __all__ = [
     "SuccessiveHalvingPruner",
     "ThresholdPruner",
     "WilcoxonPruner",
+    "default_pruner",
     "make_pruner",
     "parse_pruner_args",
 ]

@@ -21,7 +21,7 @@ from hpo_lab import _validation
 from hpo_lab.distributions import CategoricalDistribution, Distribution, check_compatible
 from hpo_lab.exceptions import TrialPruned
 from hpo_lab.pruners._base import BasePruner
-from hpo_lab.pruners._nop import NopPruner
+from hpo_lab.pruners._factory import default_pruner
 from hpo_lab.samplers._base import BaseSampler
 from hpo_lab.search_space._revision import SpaceRevision, build_constraint
 from hpo_lab.storages import get_storage
@@ -140,7 +140,7 @@ class Study:
 
             sampler = AutoSampler()
         self.sampler: BaseSampler = sampler
-        self.pruner: BasePruner = pruner if pruner is not None else NopPruner()
+        self.pruner: BasePruner = pruner if pruner is not None else default_pruner()
         self._events = EventBus()
         self._stop_flag = False
         self._view = LiveStudyView(self)
@@ -1298,7 +1298,8 @@ def create_study(
         storage: ``None`` (in memory), a path or ``"sqlite:///path.db"``, or a storage object.
         direction: ``"minimize"`` or ``"maximize"``.
         sampler: Defaults to :class:`~hpo_lab.samplers.AutoSampler`.
-        pruner: Defaults to :class:`~hpo_lab.pruners.NopPruner`.
+        pruner: Defaults to :func:`~hpo_lab.pruners.default_pruner` (``HyperbandPruner()``,
+            which prunes only objectives that ask ``trial.should_prune()``).
         load_if_exists: Return the existing study of that name instead of raising.
         warm_start_from: A parent study (object or name in the same storage): its finished
             trials that fit this study's space become observations for the sampler.

@@ -503,14 +503,6 @@ def nas_table(noise_archs: int = 60) -> None:
 
 # -- 05 -------------------------------------------------------------------------------------------
 CURVES_FILE = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "mlp_curves.npz"
-#: The recorded grid (benchmarks/record_curves.py): 7 x 3 x 4 x 3 x 2 = 504 configurations.
-CURVE_GRID: dict[str, tuple[Any, ...]] = {
-    "learning_rate_init": (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1),
-    "hidden": (16, 64, 256),
-    "alpha": (1e-6, 1e-4, 1e-2, 1.0),
-    "batch_size": (16, 64, 256),
-    "solver": ("adam", "sgd"),
-}
 EARLY_STOPPING_PRUNERS = ("none", "median", "asha", "hyperband", "asha + rank check")
 
 
@@ -520,11 +512,15 @@ EARLY_STOPPING_PROBLEMS = {"digits error": ("digits", "error"),
                            "breast_cancer log loss": ("breast_cancer", "loss")}
 
 
-def recorded_curves() -> dict[str, np.ndarray]:
-    """The recorded validation curves of notebook 05's problems: 504 MLPs, 30 epochs each."""
+def recorded_curves() -> tuple[dict[str, list[Any]], dict[str, np.ndarray]]:
+    """The recorded grid (each parameter's levels, in the table's order) and the validation
+    curves of notebook 05's problems: 504 MLPs, 30 epochs each."""
     with np.load(CURVES_FILE) as data:
-        return {name: data[f"{dataset}_{metric}"].astype(float)
-                for name, (dataset, metric) in EARLY_STOPPING_PROBLEMS.items()}
+        grid = {name.removeprefix("grid_"): [v.item() for v in data[name]]
+                for name in data.files if name.startswith("grid_")}
+        curves = {name: data[f"{dataset}_{metric}"].astype(float)
+                  for name, (dataset, metric) in EARLY_STOPPING_PROBLEMS.items()}
+    return grid, curves
 
 
 def make_pruner(name: str, n_epochs: int) -> Any:
@@ -545,24 +541,25 @@ def make_pruner(name: str, n_epochs: int) -> Any:
 
 
 def curve_search(
-    curves: np.ndarray, pruner: str, seed: int, budget_trials: int = 100
+    grid: dict[str, list[Any]], curves: np.ndarray, pruner: str, seed: int,
+    budget_trials: int = 100,
 ) -> tuple[list[list[float]], int]:
     """Random search replaying ``curves`` (one report per epoch) until the epochs of
     ``budget_trials`` full trainings are spent; returns ``[epochs spent, best final value]``
     at each improvement of a fully trained trial, and the number of trials (notebook 05)."""
     n_epochs = curves.shape[1]
-    names = list(CURVE_GRID)
-    sizes = [len(CURVE_GRID[n]) for n in names]
+    sizes = [len(levels) for levels in grid.values()]
+    # Named: Hyperband draws each trial's bracket from the study's name and the trial's number.
     study = hpo_lab.create_study(
-        sampler=RandomSampler(seed=seed), pruner=make_pruner(pruner, n_epochs)
+        study_name=f"{pruner}-{seed}", sampler=RandomSampler(seed=seed),
+        pruner=make_pruner(pruner, n_epochs),
     )
     budget, spent, best = budget_trials * n_epochs, 0, math.inf
     trace: list[list[float]] = []
 
     def objective(trial: Any) -> float:
         nonlocal spent, best
-        levels = [CURVE_GRID[n].index(trial.suggest_categorical(n, list(CURVE_GRID[n])))
-                  for n in names]
+        levels = [grid[n].index(trial.suggest_categorical(n, grid[n])) for n in grid]
         curve = curves[int(np.ravel_multi_index(levels, sizes))]
         for epoch in range(1, n_epochs + 1):
             spent += 1
@@ -584,14 +581,14 @@ def curve_search(
 
 def early_stopping(seeds: int = 20) -> None:
     started = time.time()
-    curves = recorded_curves()
+    grid, curves = recorded_curves()
     runs: dict[str, dict[str, Any]] = {}
     for problem, table in curves.items():
         runs[problem] = {}
         for pruner in EARLY_STOPPING_PRUNERS:
             traces, trials = [], []
             for seed in range(seeds):
-                trace, n = curve_search(table, pruner, seed)
+                trace, n = curve_search(grid, table, pruner, seed)
                 traces.append([[int(e), _r(v)] for e, v in trace])
                 trials.append(n)
             runs[problem][pruner] = {"traces": traces, "trials": trials}

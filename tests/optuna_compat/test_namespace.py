@@ -13,7 +13,7 @@ import pytest
 import hpo_lab
 import hpo_lab.optuna as shim
 from hpo_lab.optuna._facade import OptunaStudyView
-from hpo_lab.pruners import NopPruner
+from hpo_lab.pruners import HyperbandPruner
 from hpo_lab.study import StudyDirection
 
 
@@ -45,7 +45,8 @@ def test_import_and_export_refuse_to_run_on_the_shim() -> None:
 def test_optuna_defaults_and_a_refused_multi_objective_study() -> None:
     study = shim.create_study()
     assert isinstance(study.sampler, shim.samplers.TPESampler)
-    assert isinstance(study.pruner, NopPruner)
+    # Optuna's default pruner is MedianPruner; hpo_lab's is HyperbandPruner (measured).
+    assert isinstance(study.pruner, HyperbandPruner)
     with pytest.raises(ValueError, match=r"^multi-objective optimisation is not supported yet"):
         shim.create_study(directions=["minimize", "maximize"])
     assert shim.create_study(directions=["maximize"]).direction == "maximize"

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 import hpo_lab
-from hpo_lab.pruners import MedianPruner, NopPruner
+from hpo_lab.pruners import HyperbandPruner, MedianPruner, NopPruner
 from hpo_lab.samplers import AutoSampler, RandomSampler
 from hpo_lab.storages import DuplicatedStudyError, StudyNotFoundError
 
@@ -16,10 +16,39 @@ def test_defaults() -> None:
     study = hpo_lab.create_study()
     assert study.direction == "minimize"
     assert isinstance(study.sampler, AutoSampler)
-    assert isinstance(study.pruner, NopPruner)
+    assert isinstance(study.pruner, HyperbandPruner)
     assert study.study_name.startswith("study-")
     assert hpo_lab.create_study().study_name != study.study_name
     assert study.trials == []
+
+
+def _curves(asks: bool) -> Any:
+    def objective(trial: Any) -> float:
+        x = trial.suggest_float("x", 0.0, 1.0)
+        value = 0.0
+        for epoch in range(1, 28):
+            value = x + 1.0 / epoch
+            trial.report(value, epoch)
+            if asks and trial.should_prune():
+                raise hpo_lab.TrialPruned()
+        return value
+
+    return objective
+
+
+def test_the_default_pruner_prunes_only_objectives_that_ask() -> None:
+    asking = hpo_lab.create_study(sampler=RandomSampler(seed=0))
+    asking.optimize(_curves(asks=True), n_trials=40)
+    states = [t.state.value for t in asking.trials]
+    assert 0 < states.count("PRUNED") < 40
+    assert all(t.decisions[-1].rule for t in asking.trials if t.state.value == "PRUNED")
+    silent = hpo_lab.create_study(sampler=RandomSampler(seed=0))
+    silent.optimize(_curves(asks=False), n_trials=40)
+    assert [t.state.value for t in silent.trials] == ["COMPLETE"] * 40
+    # An explicit NopPruner still never prunes.
+    never = hpo_lab.create_study(sampler=RandomSampler(seed=0), pruner=NopPruner())
+    never.optimize(_curves(asks=True), n_trials=40)
+    assert [t.state.value for t in never.trials] == ["COMPLETE"] * 40
 
 
 def test_load_study_defaults_to_auto_sampler(tmp_path: Any) -> None:
