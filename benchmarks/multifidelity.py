@@ -369,6 +369,7 @@ def tables(
     """The per-problem tables and the summary of the targets, as Markdown."""
     lines: list[str] = []
     summary: dict[str, dict[str, float]] = {}
+    finals: dict[str, dict[str, float]] = {}
     for problem in probs:
         budget = full_trials * problem.n_epochs
         ref = results.get((problem.name, REFERENCE_METHOD), {})
@@ -394,6 +395,7 @@ def tables(
             reached = sum(1 for r in runs.values() if epochs_to(r["trace"], target) < math.inf)
             third = _median([regret_at(r["trace"], budget / 3) for r in runs.values()])
             full = _median([regret_at(r["trace"], budget) for r in runs.values()])
+            finals.setdefault(problem.name, {})[method] = full
             trials = _median([r["trials"] for r in runs.values()])
             # Random search needs the whole budget to reach its own median regret, by definition.
             base = float(budget)
@@ -405,7 +407,67 @@ def tables(
                 f"{len(runs)} |"
             )
         lines.append("")
+    lines.append(targets(probs, summary, finals, full_trials))
     return "\n".join(lines)
+
+
+def targets(
+    probs: Sequence[Problem], epochs: dict[str, dict[str, float]],
+    finals: dict[str, dict[str, float]], full_trials: int,
+) -> str:
+    """The issue's targets, one row per problem: on accuracy-like problems the epochs the best
+    pruned ``auto`` method needs against ``auto/none`` and against the whole budget; on every
+    problem which pruners end no worse than the same sampler without pruning; and whether
+    model-based Hyperband ends better than plain Hyperband."""
+    lines = [
+        "#### Targets\n",
+        "| problem | kind | fastest pruned `auto`: epochs x `auto/none` (target <= 0.5) | "
+        "x whole budget (target <= 0.2) | pruners ending no worse than no pruning, `auto` | "
+        "same, `random` | `mbhb/hyperband` vs `auto/hyperband` at the end |",
+        "|---|---|---|---:|---|---|---|",
+    ]
+    wins = compared = 0
+    for problem in probs:
+        med, fin = epochs.get(problem.name, {}), finals.get(problem.name, {})
+        if not med:
+            continue
+        budget = full_trials * problem.n_epochs
+        pruned = {m: e for m, e in med.items()
+                  if (m.startswith("auto/") and m != "auto/none") or m.startswith("mbhb/")}
+        best = min(pruned, key=lambda m: pruned[m], default=None)
+        if best is None:
+            fastest = ratio = ""
+        else:
+            fastest = f"{best}: {_ratio(pruned[best], med.get('auto/none', math.nan)) or '-'}"
+            ratio = _ratio(pruned[best], float(budget))
+
+        mb, hb = fin.get("mbhb/hyperband", math.nan), fin.get("auto/hyperband", math.nan)
+        if not (math.isnan(mb) or math.isnan(hb)):
+            compared += 1
+            wins += mb < hb
+            versus = f"{_fmt(mb)} vs {_fmt(hb)}: " + (
+                "better" if mb < hb else "equal" if mb == hb else "worse"
+            )
+        else:
+            versus = ""
+        lines.append(
+            f"| {problem.name} | {problem.kind} | {fastest} | {ratio} | {_no_worse(fin, 'auto')} "
+            f"| {_no_worse(fin, 'random')} | {versus} |"
+        )
+    lines.append(
+        f"\nModel-based Hyperband ends better than plain Hyperband (median final regret) on "
+        f"{wins} of {compared} problems (target: at least 60%)."
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _no_worse(finals: dict[str, float], sampler: str) -> str:
+    """The pruners with which ``sampler`` ends no worse than without pruning."""
+    base = finals.get(f"{sampler}/none", math.nan)
+    names = [m.split("/")[1] for m in finals
+             if m.startswith(f"{sampler}/") and m != f"{sampler}/none"
+             and finals[m] <= base + 1e-12]
+    return ", ".join(names) or "none"
 
 
 def _no_pruning(method: str) -> str | None:

@@ -3,7 +3,7 @@
 Not a test: it drives JupyterLab 4 in Debian's Chromium (the browser tests' harness,
 ``tests/browser/conftest.py``) and prints Markdown tables. Regenerate with
 
-    python benchmarks/panel_scale.py                  # N = 10,000, 3 repetitions: ~15 minutes
+    python benchmarks/panel_scale.py                  # N = 10,000, 3 repetitions: ~7 minutes
     python benchmarks/panel_scale.py --trials 2000 --repeat 1     # a quick look
 
 Each configuration gets a fresh kernel (a notebook of its own, in a workspace of its own). A

@@ -12,6 +12,9 @@ says so: the run ended and its last update is shown): a kernel that ran many ``%
 keeps no thread per finished panel polling the store. A later :meth:`Bridge.wake` (a click, a
 new run attached) starts the thread again, under the same name. An owner may also ask for a
 slower poll while nothing changes (its ``_poll_interval()``); a wake is still served at once.
+And it may ask for a longer gap between updates (its ``_min_gap()``): a panel over a large
+study does, so that redrawing its figures in the browser, on the same cores as the trials,
+stays a small share of the machine.
 
 In foreground mode (``Panel.wait()``) the calling thread ticks instead and the bridge thread
 stands by (:meth:`Bridge.suspend`), so one thread at a time changes widgets.
@@ -131,11 +134,12 @@ class Bridge:
     def _loop(self) -> None:
         last = 0.0
         wait = self.interval
+        min_gap = self.min_gap
         while not self._stopped.is_set():
             self._event.wait(wait)
             if self._stopped.is_set():
                 break
-            gap = self.min_gap - (time.monotonic() - last)
+            gap = min_gap - (time.monotonic() - last)
             # Woken early: the wake is remembered, the update waits for its turn.
             if gap > 0 and self._stopped.wait(gap):
                 break
@@ -152,6 +156,7 @@ class Bridge:
                 self.tick(owner)
                 settled = bool(getattr(owner, "_settled", lambda: False)())
                 wait = float(getattr(owner, "_poll_interval", lambda: self.interval)())
+                min_gap = max(self.min_gap, float(getattr(owner, "_min_gap", lambda: 0.0)()))
             except Exception:
                 _logger.exception("updating the control panel failed; it keeps trying")
             finally:

@@ -655,13 +655,10 @@ class HPOMagics(Magics):
         entry = self._entry("wait", rest)
         if entry.run is None:
             return
-        if entry.panel is not None:
-            # Also when the run has already ended: the panel's last update and its static
-            # snapshot are then written before this cell returns, not later by the panel's
-            # thread (a notebook executed headlessly would stop reading outputs before that).
-            ended = entry.panel.wait()
-        else:
-            ended = _wait_for(entry.run)
+        # With a panel also when the run has already ended: the panel's last update and its
+        # static snapshot are then written before this cell returns, not later by the panel's
+        # thread (a notebook executed headlessly would stop reading outputs before that).
+        ended = entry.panel.wait() if entry.panel is not None else _wait_for(entry.run)
         print(_ended_line(entry, ended))
 
 

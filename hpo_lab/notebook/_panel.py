@@ -88,6 +88,10 @@ RELAY_WAIT = 5.0
 #: Seconds between two polls of the store by a panel without a live run once nothing changed
 #: for a few polls (a click or a run's event is still served at once).
 QUIET_POLL_INTERVAL = 3.0
+#: From this many trials on, a panel updates at most once per ``LARGE_STUDY_GAP`` seconds
+#: (twice a second below it); measured in ``benchmarks/panel_scale.py``.
+LARGE_STUDY = 2_000
+LARGE_STUDY_GAP = 1.0
 _QUIET_AFTER = 4
 
 _TABS = (
@@ -704,6 +708,11 @@ class Panel(PanelUpdates):
             or self._inherited_dirty
             or (shown in figures.live_views() and figures.live_views()[shown].pending)
         )
+
+    def _min_gap(self) -> float:
+        # Past LARGE_STUDY trials, one update a second (not two): each update redraws figures
+        # in the browser, which shares the machine's cores with the trials.
+        return LARGE_STUDY_GAP if len(self._tally) >= LARGE_STUDY else 0.0
 
     def _poll_interval(self) -> float:
         # A panel without a live run polls slowly once the store has been quiet a while.

@@ -9,6 +9,7 @@ ipykernel 6.17, plotly 5.24): see ``test_colab_stack.py``.
 from __future__ import annotations
 
 import _thread
+import itertools
 import json
 import math
 import re
@@ -422,6 +423,42 @@ def test_one_bridge_thread_changes_widgets_a_few_times_a_second(panels: Any, fig
     assert 2 <= len(window) <= 10, f"{len(window)} batched updates in 2 s"
     assert threads == {p.bridge_thread.name}, threads
     assert p.n_updates >= len(window)
+
+
+def test_a_large_study_updates_the_panel_once_a_second(panels: Any) -> None:
+    study = hpo_lab.create_study()
+
+    def fast(trial: Any) -> float:
+        x = trial.suggest_float("x", 0, 1)
+        time.sleep(0.002)
+        return x
+
+    small = panels(study.start(fast, n_trials=None, n_jobs=2), figures="html")
+    batches: list[float] = []
+    original = small.progress.hold_sync
+
+    def counting_hold_sync() -> Any:
+        batches.append(time.monotonic())
+        return original()
+
+    small.progress.hold_sync = counting_hold_sync
+    time.sleep(2.0)
+    below = list(batches)
+    assert len(study.trials) < panel_module.LARGE_STUDY
+    wait_until(lambda: len(study.trials) >= panel_module.LARGE_STUDY + 200,
+               what="a study past the large-study size", timeout=120)
+    batches.clear()
+    time.sleep(3.5)
+    above = list(batches)
+    small.run.stop()
+    assert small.run.wait(60)
+
+    def gaps(times: list[float]) -> list[float]:
+        return [b - a for a, b in itertools.pairwise(times)]
+
+    # Twice a second below the size, once a second past it (the trials keep coming).
+    assert gaps(below) and min(gaps(below)) < 0.8 * panel_module.LARGE_STUDY_GAP, below
+    assert len(above) >= 2 and min(gaps(above)) >= 0.95 * panel_module.LARGE_STUDY_GAP, above
 
 
 def test_panel_wait_runs_in_the_foreground(panels: Any) -> None:

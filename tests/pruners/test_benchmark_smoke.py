@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def _cells(text: str) -> dict[tuple[str, str], list[str]]:
     out: dict[tuple[str, str], list[str]] = {}
     problem = ""
-    for line in text.splitlines():
+    for line in text.split("#### Targets")[0].splitlines():
         if line.startswith("#### "):
             problem = line.split()[1]
         elif line.startswith("| ") and not line.startswith("| method"):
@@ -31,6 +31,12 @@ def test_quick_run_prints_a_table_per_problem(tmp_path: Path) -> None:
     cells = _cells(out.stdout)
     problems = {p for p, _ in cells}
     assert problems == {"synthetic-smooth", "synthetic-crossing"}
+    # The targets: a row per problem, and the model-based Hyperband count over the problems
+    # where both it and plain Hyperband ran (neither does in the quick run).
+    rows = [line.split("|")[1].strip() for line in out.stdout.split("#### Targets")[1].splitlines()
+            if line.startswith("| ") and not line.startswith("| problem")]
+    assert rows == ["synthetic-smooth", "synthetic-crossing"]
+    assert "plain Hyperband (median final regret) on 0 of 0 problems" in out.stdout
     for (_, method), row in cells.items():
         epochs, _, _, reached, third, full, trials, seeds = row
         assert seeds == "2"
