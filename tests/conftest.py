@@ -6,7 +6,6 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-import distributed
 import pytest
 from hypothesis import settings
 
@@ -21,6 +20,10 @@ settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
 def dask_client(request: pytest.FixtureRequest) -> Iterator[Any]:
     """A client of a real Dask ``LocalCluster`` of worker processes, one per test module: two
     workers, or the module's ``DASK_WORKERS``."""
+    # Imported here, not at the top: the Colab-stack environment runs this suite's panel
+    # tests without Dask. Where the fixture is used, a missing Dask fails the test.
+    import distributed
+
     cluster = distributed.LocalCluster(
         processes=True,
         n_workers=getattr(request.module, "DASK_WORKERS", 2),

@@ -42,6 +42,9 @@ class CVSetup:
     max_iter: int | None = None
     classes: Any = None
     search_id: str = ""
+    #: Whether to ask the study's pruner after each fold or iteration (not when the study's
+    #: pruner is only the default one: a search prunes when it is given a pruner).
+    prune: bool = True
 
 
 def _n_samples(X: Any) -> int:
@@ -177,7 +180,7 @@ def _by_folds(setup: CVSetup, params: Mapping[str, Any], trial: TrialInterface) 
             train = _score(setup, estimator, X_tr, y_tr, record.errors) if ok else failed
         record.set_fold(k, test, train, fit_time, score_time)
         trial.report(record.running_mean(), step=k)
-        if k < n - 1 and trial.should_prune():
+        if setup.prune and k < n - 1 and trial.should_prune():
             record.save(trial)
             raise TrialPruned(f"pruned after fold {k + 1} of {n}")
     record.save(trial)
@@ -220,7 +223,7 @@ def _by_iterations(setup: CVSetup, params: Mapping[str, Any], trial: TrialInterf
                 )
             record.set_fold(k, test, train, fit_times[k], score_time)
         trial.report(record.running_mean(), step=it)
-        if it < setup.max_iter - 1 and trial.should_prune():
+        if setup.prune and it < setup.max_iter - 1 and trial.should_prune():
             record.save(trial)
             raise TrialPruned(f"pruned after iteration {it + 1} of {setup.max_iter}")
     record.save(trial)

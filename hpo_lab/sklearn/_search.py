@@ -118,7 +118,8 @@ class HPOSearchCV(MetaEstimatorMixin, BaseEstimator):  # type: ignore[misc]
             running mean test score is reported and the pruner may stop the candidate.
         study: A study (direction ``"maximize"``) to add the trials to, for example one in a
             SQLite file shown in a panel; its own sampler and pruner are used (so
-            ``sampler`` and ``pruner`` must be ``None``). By default each fit makes a new
+            ``sampler`` and ``pruner`` must be ``None``), but a study made without a pruner
+            is searched without pruning, as with ``pruner=None``. By default each fit makes a new
             study in memory (``study_``).
         timeout: Stop starting candidates after this many seconds.
         max_iter: Train with ``partial_fit`` for this many iterations per fold (reporting the
@@ -403,9 +404,11 @@ class HPOSearchCV(MetaEstimatorMixin, BaseEstimator):  # type: ignore[misc]
             classes=classes,
             search_id=uuid.uuid4().hex,
         )
+        study = self._make_study()
+        setup.prune = not study.pruner_is_default
         return _Prepared(
-            setup, space, self._make_study(), n_trials, timeout, n_jobs, multimetric,
-            list(scorers), refit_metric,
+            setup, space, study, n_trials, timeout, n_jobs, multimetric, list(scorers),
+            refit_metric,
         )
 
     # -- fit -----------------------------------------------------------------------------------

@@ -141,6 +141,7 @@ class Study:
             sampler = AutoSampler()
         self.sampler: BaseSampler = sampler
         self.pruner: BasePruner = pruner if pruner is not None else default_pruner()
+        self._default_pruner = self.pruner if pruner is None else None
         self._events = EventBus()
         self._stop_flag = False
         self._view = LiveStudyView(self)
@@ -311,6 +312,21 @@ class Study:
                 f"study {self.study_name!r} has no COMPLETE trial yet, so no best trial"
             )
         return best
+
+    @property
+    def pruner_is_default(self) -> bool:
+        """Whether the study's pruner is the default one (no pruner was given, and none was
+        set since): scikit-learn search, for one, does not prune across folds with it.
+
+        Example:
+            >>> import hpo_lab
+            >>> from hpo_lab.pruners import MedianPruner
+            >>> hpo_lab.create_study().pruner_is_default
+            True
+            >>> hpo_lab.create_study(pruner=MedianPruner()).pruner_is_default
+            False
+        """
+        return self._default_pruner is not None and self.pruner is self._default_pruner
 
     @property
     def best_value(self) -> float:

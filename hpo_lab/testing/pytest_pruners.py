@@ -411,12 +411,17 @@ class PrunerContractTests:
     def test_live_decisions_replay_with_inherited_trials(
         self, pruner_factory: PrunerFactory
     ) -> None:
-        parent = run_learning_curves(pruner_factory(), n_trials=10, seed=1)
         from hpo_lab.samplers import RandomSampler
 
+        # Named studies: Hyperband draws each trial's bracket from the study's name, and the
+        # assertions need decisions among the child's trials on every run.
+        parent = hpo_lab.create_study(
+            study_name="parent", pruner=pruner_factory(), sampler=RandomSampler(seed=1)
+        )
+        run_learning_curves(pruner_factory(), n_trials=10, study=parent)
         child = hpo_lab.create_study(
-            storage=parent.storage, warm_start_from=parent, pruner=pruner_factory(),
-            sampler=RandomSampler(seed=2),
+            study_name="child", storage=parent.storage, warm_start_from=parent,
+            pruner=pruner_factory(), sampler=RandomSampler(seed=2),
         )
         run_learning_curves(pruner_factory(), n_trials=8, study=child)
         assert child.inherited_trials

@@ -390,6 +390,20 @@ def _all_widgets(widget: Any) -> list[Any]:
     return out
 
 
+def _update_times(p: Panel) -> list[float]:
+    """The times of the panel's batched updates from now on (each holds the progress bar's
+    sync once), appended as they happen."""
+    times: list[float] = []
+    original = p.progress.hold_sync
+
+    def counting_hold_sync() -> Any:
+        times.append(time.monotonic())
+        return original()
+
+    p.progress.hold_sync = counting_hold_sync
+    return times
+
+
 @pytest.mark.parametrize("figures", FIGURES)
 def test_one_bridge_thread_changes_widgets_a_few_times_a_second(panels: Any, figures: str) -> None:
     study = hpo_lab.create_study()
@@ -406,14 +420,7 @@ def test_one_bridge_thread_changes_widgets_a_few_times_a_second(panels: Any, fig
     widgets = _all_widgets(p.widget)
     for w in widgets:
         w.observe(lambda _change: threads.add(threading.current_thread().name))
-    batches: list[float] = []
-    original = p.progress.hold_sync
-
-    def counting_hold_sync() -> Any:
-        batches.append(time.monotonic())
-        return original()
-
-    p.progress.hold_sync = counting_hold_sync
+    batches = _update_times(p)
     time.sleep(2.0)
     window = list(batches)
     wait_until(lambda: run.progress.finished > 50, what="a fast run")
@@ -434,14 +441,7 @@ def test_a_large_study_updates_the_panel_once_a_second(panels: Any) -> None:
         return x
 
     small = panels(study.start(fast, n_trials=None, n_jobs=2), figures="html")
-    batches: list[float] = []
-    original = small.progress.hold_sync
-
-    def counting_hold_sync() -> Any:
-        batches.append(time.monotonic())
-        return original()
-
-    small.progress.hold_sync = counting_hold_sync
+    batches = _update_times(small)
     time.sleep(2.0)
     below = list(batches)
     assert len(study.trials) < panel_module.LARGE_STUDY

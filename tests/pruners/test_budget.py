@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import hpo_lab
-from hpo_lab.pruners import SuccessiveHalvingPruner
+from hpo_lab.pruners import NopPruner, SuccessiveHalvingPruner
 from hpo_lab.samplers import RandomSampler
 
 
@@ -44,7 +44,8 @@ def test_budget_combines_with_n_trials() -> None:
 
 
 def test_a_run_in_a_resumed_study_counts_only_its_own_trials() -> None:
-    study = hpo_lab.create_study(sampler=RandomSampler(seed=0))
+    # No pruning: every trial of the run trains its 9 epochs.
+    study = hpo_lab.create_study(sampler=RandomSampler(seed=0), pruner=NopPruner())
     study.optimize(_objective, n_trials=5)  # 45 epochs before the run
     run = study.start(_objective, budget=18)
     assert run.wait(60)
