@@ -390,6 +390,7 @@ class HPOSearchCV(MetaEstimatorMixin, BaseEstimator):  # type: ignore[misc]
         classes = None
         if self.max_iter is not None and is_classifier(self.estimator) and y is not None:
             classes = np.unique(y)
+        study = self._make_study()
         setup = CVSetup(
             estimator=self.estimator,
             X=X,
@@ -403,9 +404,8 @@ class HPOSearchCV(MetaEstimatorMixin, BaseEstimator):  # type: ignore[misc]
             max_iter=self.max_iter,
             classes=classes,
             search_id=uuid.uuid4().hex,
+            prune=not study.pruner_is_default,
         )
-        study = self._make_study()
-        setup.prune = not study.pruner_is_default
         return _Prepared(
             setup, space, study, n_trials, timeout, n_jobs, multimetric, list(scorers),
             refit_metric,

@@ -523,21 +523,23 @@ def recorded_curves() -> tuple[dict[str, list[Any]], dict[str, np.ndarray]]:
     return grid, curves
 
 
-def make_pruner(name: str, n_epochs: int) -> Any:
-    from hpo_lab.pruners import HyperbandPruner, MedianPruner, NopPruner, SuccessiveHalvingPruner
+def early_stopping_pruner(name: str, n_epochs: int) -> Any:
+    """Notebook 05's pruner ``name`` (a key of :data:`EARLY_STOPPING_PRUNERS`), as the
+    notebook configures it, from hpo_lab's pruner factory."""
+    from hpo_lab.pruners import make_pruner
 
-    factories: dict[str, Callable[[], Any]] = {
-        "none": lambda: NopPruner(),
-        "median": lambda: MedianPruner(n_startup_trials=5),
-        "asha": lambda: SuccessiveHalvingPruner(min_resource=1, reduction_factor=3),
-        "hyperband": lambda: HyperbandPruner(
-            min_resource=1, max_resource=n_epochs, reduction_factor=3
+    kind, kwargs = {
+        "none": ("none", {}),
+        "median": ("median", {"n_startup_trials": 5}),
+        "asha": ("asha", {"min_resource": 1, "reduction_factor": 3}),
+        "hyperband": (
+            "hyperband", {"min_resource": 1, "max_resource": n_epochs, "reduction_factor": 3}
         ),
-        "asha + rank check": lambda: SuccessiveHalvingPruner(
-            min_resource=1, reduction_factor=3, rank_check=True
+        "asha + rank check": (
+            "asha", {"min_resource": 1, "reduction_factor": 3, "rank_check": True}
         ),
-    }
-    return factories[name]()
+    }[name]
+    return make_pruner(kind, **kwargs)
 
 
 def curve_search(
@@ -552,7 +554,7 @@ def curve_search(
     # Named: Hyperband draws each trial's bracket from the study's name and the trial's number.
     study = hpo_lab.create_study(
         study_name=f"{pruner}-{seed}", sampler=RandomSampler(seed=seed),
-        pruner=make_pruner(pruner, n_epochs),
+        pruner=early_stopping_pruner(pruner, n_epochs),
     )
     budget, spent, best = budget_trials * n_epochs, 0, math.inf
     trace: list[list[float]] = []
