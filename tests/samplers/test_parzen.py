@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import mpmath
 import numpy as np
 import pytest
-from scipy import integrate, stats
+from scipy import integrate, special, stats
 
-from hpo_lab.samplers._tpe._parzen import Dimension, ParzenEstimator, default_weights
+from hpo_lab.samplers._tpe._parzen import (
+    Dimension,
+    ParzenEstimator,
+    _log_mass,
+    default_weights,
+    summarize,
+)
 
 
 def _density(pe: ParzenEstimator, x: float) -> float:
@@ -245,3 +252,135 @@ def test_bad_dimensions_raise() -> None:
     pe = ParzenEstimator(np.array([[0.5]]), [Dimension.continuous(0.0, 1.0)])
     with pytest.raises(ValueError, match="kind"):
         pe.truncate([Dimension.categorical(2)])
+
+
+def _norm_log_mass(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``log(Phi(b) - Phi(a))`` straight from scipy.stats.norm, in whichever tail keeps the
+    precision: accurate where the cell is not much narrower than its distance to the centre."""
+    lower, upper = b <= 0, a >= 0
+    norm = stats.norm
+    top = np.where(lower, norm.logcdf(b), norm.logsf(a))
+    bottom = np.where(lower, norm.logcdf(a), norm.logsf(b))
+    with np.errstate(divide="ignore"):
+        out: np.ndarray = top + np.log1p(-np.exp(bottom - top))
+        across = ~(lower | upper)
+        out[across] = np.log1p(-(norm.cdf(a[across]) + norm.sf(b[across])))
+    return out
+
+
+def _random_cells(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Standardized cells near the centre, in the tails and far beyond where Phi underflows."""
+    centre = rng.choice([0.0, 1.0, 3.0, 8.0, 30.0, 37.0, 40.0, 200.0], n) * rng.choice([-1, 1], n)
+    centre += rng.normal(0.0, 1.0, n)
+    width = 10.0 ** rng.uniform(-7.0, 1.5, n)
+    a = centre - rng.uniform(0.0, 1.0, n) * width
+    return a, a + width
+
+
+def test_log_mass_matches_scipy_norm_in_both_tails() -> None:
+    a, b = _random_cells(np.random.default_rng(0), 3000)
+    # Where the plain reference keeps its precision: cells at least 1e-2 wide, and in a tail
+    # wide enough that Phi(far edge) <= Phi(near edge) / e.
+    near = np.minimum(np.abs(a), np.abs(b))
+    ok = ((b - a) >= 1e-2) & (((a < 0) & (b > 0)) | ((b - a) * near >= 1.0) | (near < 1.0))
+    a, b = a[ok], b[ok]
+    assert len(a) > 1000 and np.sum(np.maximum(-a, b) > 38) > 100  # far tails are covered
+    ref = _norm_log_mass(a, b)
+    assert np.all(np.isfinite(ref))
+    np.testing.assert_allclose(_log_mass(a, b), ref, rtol=1e-14, atol=1e-12)
+
+
+def test_log_mass_matches_mpmath_everywhere() -> None:
+    # Narrow cells far out included, where a difference of log CDFs cancels.
+    a, b = _random_cells(np.random.default_rng(1), 600)
+    mpmath.mp.dps = 50
+    ref = np.array(
+        [
+            float(mpmath.log(mpmath.ncdf(-lo) - mpmath.ncdf(-hi)))
+            if lo > 0
+            else float(mpmath.log(mpmath.ncdf(hi) - mpmath.ncdf(lo)))
+            for lo, hi in zip(a.tolist(), b.tolist())
+        ]
+    )
+    # 1e-12 relative on the mass; a log mass of -2e4 carries 4e-12 rounding of its own.
+    np.testing.assert_allclose(_log_mass(a, b), ref, rtol=1e-15, atol=1e-12)
+    # Empty and reversed cells have no mass; cells through infinity are whole tails.
+    edge = _log_mass(np.array([1.0, 2.0, -np.inf, 0.0]), np.array([1.0, 1.0, 0.0, np.inf]))
+    assert edge[0] == edge[1] == -np.inf
+    np.testing.assert_allclose(edge[2:], np.log(0.5), rtol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "dim",
+    [Dimension.discrete(0, 300), Dimension.discrete(1, 1024, log=True),
+     Dimension.discrete(-1.0, 1.0, step=0.01)],
+    ids=["int", "log-int", "stepped"],
+)
+def test_discrete_log_pdf_matches_a_kernel_by_kernel_reference(dim: Dimension) -> None:
+    rng = np.random.default_rng(2)
+    grid = dim.low + dim.step * np.arange(dim.n_values) if dim.step else np.empty(0)
+    grid = np.minimum(grid, dim.high)
+    # Many repeated values (distinct kernels are computed once) crowded at one end, narrow
+    # kernels (no magic clip) and no prior: the far end is tens of widths out.
+    obs = rng.choice(grid[: len(grid) // 10], size=400)[:, None]
+    pe = ParzenEstimator(obs, [dim], rng.uniform(0.1, 1.0, 400), magic_clip=False,
+                         prior_weight=0.0)
+    t = np.log if dim.log else (lambda v: v)
+    lo, hi = dim.t_bounds
+    mu = t(obs[:, 0])
+    sigma = pe.bandwidths[:, 0]
+    assert dim.step is not None
+    left = np.maximum(grid - dim.step / 2, 0.5 * dim.low) if dim.log else grid - dim.step / 2
+    a = np.maximum(t(left), lo)[:, None]
+    b = np.minimum(t(grid + dim.step / 2), hi)[:, None]
+    za, zb = (a - mu) / sigma, (b - mu) / sigma
+    mass = _norm_log_mass(za.ravel(), zb.ravel()).reshape(za.shape)
+    log_z = _norm_log_mass((lo - mu) / sigma, (hi - mu) / sigma)
+    ref = special.logsumexp(mass - log_z + np.log(pe.weights[:, 0]), axis=1)
+    got = pe.log_pdf(grid[:, None])
+    assert ref.min() < -50  # the far end is deep in every observation's tail
+    # A log cell 4e-4 wide at 11 widths out inherits 5e-12 relative rounding from its
+    # standardized edges (in both computations): hence rtol 2e-13 of log values near -75.
+    np.testing.assert_allclose(got, ref, rtol=2e-13, atol=1e-12)
+    np.testing.assert_allclose(np.exp(got).sum(), 1.0, rtol=1e-12)
+
+
+def test_summarize_keeps_the_newest_rows_and_the_total_weight() -> None:
+    rng = np.random.default_rng(3)
+    obs = rng.normal(size=(1000, 2))
+    w = default_weights(1000)
+    rows, rw = summarize(obs, w, max_kernels=100, n_exact=25)
+    assert len(rows) <= 100 and len(rows) == len(rw)
+    np.testing.assert_array_equal(rows[-25:], obs[-25:])
+    np.testing.assert_array_equal(rw[-25:], w[-25:])
+    assert rw.sum() == pytest.approx(w.sum(), rel=1e-12)
+    # Every summarized row is an old observation, oldest first.
+    old = {tuple(r) for r in obs[:-25]}
+    assert all(tuple(r) in old for r in rows[:-25])
+    # Deterministic, and a no-op when there is nothing to summarize.
+    again = summarize(obs, w, max_kernels=100, n_exact=25)
+    np.testing.assert_array_equal(again[0], rows)
+    same = summarize(obs[:50], w[:50], max_kernels=100, n_exact=25)
+    assert same[0] is obs[:50].base or np.array_equal(same[0], obs[:50])
+    # Old rows without weight drop out.
+    only_new = summarize(obs, np.r_[np.zeros(975), np.ones(25)], max_kernels=100, n_exact=25)
+    np.testing.assert_array_equal(only_new[0], obs[-25:])
+    with pytest.raises(ValueError, match="max_kernels must be > n_exact"):
+        summarize(obs, w, max_kernels=25, n_exact=25)
+
+
+def test_a_summary_follows_the_weight_of_the_history_to_one_block() -> None:
+    # Systematic sampling: up to any row (oldest first), the summarized rows carry the same
+    # weight as the original ones to within one block, total / B.
+    rng = np.random.default_rng(4)
+    n, n_exact, max_kernels = 3000, 32, 128
+    obs = np.arange(float(n))[:, None]  # the row number: where each pick came from
+    w = default_weights(n) * rng.uniform(0.5, 1.5, n)
+    rows, rw = summarize(obs, w, max_kernels, n_exact)
+    old = n - n_exact
+    picked = np.zeros(old)
+    np.add.at(picked, rows[:-n_exact, 0].astype(int), rw[:-n_exact])
+    block = w[:old].sum() / (max_kernels - n_exact)
+    assert np.abs(np.cumsum(picked) - np.cumsum(w[:old])).max() <= block * (1 + 1e-9)
+    pe = ParzenEstimator(rows, [Dimension.continuous(0.0, n - 1.0)], rw)
+    assert pe.n_kernels == len(rows) + 1 <= max_kernels + 1

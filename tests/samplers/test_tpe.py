@@ -326,6 +326,8 @@ def test_threaded_asks_and_reseed() -> None:
         ({"n_ei_candidates": 0}, "n_ei_candidates must be an integer >= 1"),
         ({"n_ei_candidates": 2.5}, "n_ei_candidates"),
         ({"prior_weight": 0.0}, "prior_weight must be finite and > 0"),
+        ({"max_bad_kernels": 4}, "max_bad_kernels must be an integer >= 8 or None"),
+        ({"max_bad_kernels": True}, "max_bad_kernels"),
     ],
 )
 def test_bad_arguments_raise(kwargs: dict[str, Any], match: str) -> None:
@@ -513,3 +515,50 @@ def test_a_copy_ranks_tied_observations_as_the_original() -> None:
     study.optimize(objective, n_trials=8)
     twin.optimize(objective, n_trials=8)
     assert [t.params for t in study.trials] == [t.params for t in twin.trials]
+
+
+def _mixed(trial: Trial) -> float:
+    x = trial.suggest_float("x", -5.0, 5.0)
+    n = trial.suggest_int("n", 1, 64, log=True)
+    k = trial.suggest_int("k", 0, 20)
+    c = trial.suggest_categorical("c", ["a", "b", "c"])
+    return (x - 1.0) ** 2 + (np.log2(n) - 3) ** 2 + 0.1 * (k - 7) ** 2 + (c != "b")
+
+
+def test_short_studies_fit_every_observation() -> None:
+    # The bad group of 100 trials stays below the default limit: the same proposals as an
+    # unlimited sampler, bit for bit.
+    from hpo_lab.samplers._tpe._sampler import DEFAULT_MAX_BAD_KERNELS
+
+    assert DEFAULT_MAX_BAD_KERNELS > 100
+    runs = []
+    for limit in (DEFAULT_MAX_BAD_KERNELS, None):
+        study = hpo_lab.create_study(sampler=TPESampler(seed=3, max_bad_kernels=limit))
+        study.optimize(_mixed, n_trials=100)
+        runs.append([(t.params, t.value) for t in study.trials])
+    assert runs[0] == runs[1]
+
+
+def test_long_studies_fit_the_bad_group_to_at_most_max_bad_kernels(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import hpo_lab.samplers._tpe._sampler as tpe_module
+
+    sizes: list[int] = []
+    real = tpe_module.ParzenEstimator
+
+    def recording(obs: np.ndarray, *args: Any, **kwargs: Any) -> Any:
+        sizes.append(len(obs))
+        return real(obs, *args, **kwargs)
+
+    monkeypatch.setattr(tpe_module, "ParzenEstimator", recording)
+    study = hpo_lab.create_study(sampler=TPESampler(seed=0, max_bad_kernels=16))
+    study.optimize(_mixed, n_trials=80)
+    # Fits alternate good, bad: the bad group grows to 70 observations, fitted on <= 16 rows.
+    bad = sizes[1::2]
+    assert len(bad) == 70 and max(bad) == 16 and bad[-1] == 16
+    assert sizes[0::2][-1] == default_gamma(79)  # the good group stays exact
+    # Still a working model: it improves well on random search in the same budget.
+    rand = hpo_lab.create_study(sampler=RandomSampler(seed=0))
+    rand.optimize(_mixed, n_trials=80)
+    assert study.best_value < rand.best_value

@@ -44,6 +44,8 @@ import numpy as np
 __all__ = ["Dimension", "ParzenEstimator", "default_weights", "summarize"]
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+_LOG_2 = math.log(2.0)
+_SQRT_HALF = math.sqrt(0.5)
 
 
 def _EPS_RULE(prior_weight: float, n: int) -> float:
@@ -226,73 +228,69 @@ def summarize(
 def _log_mass(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``log(Phi(b) - Phi(a))`` for standardized bounds ``a <= b``, accurate in both tails.
 
-    Elementwise, after mirroring intervals in the upper tail into the lower one (where ``Phi``
-    keeps its relative precision), by the cheapest form that is accurate there:
+    With ``t = |z| / sqrt(2)``, the tail beyond ``z`` is ``Phi(-|z|) = exp(-t^2) erfcx(t) / 2``
+    (``erfcx`` the scaled complementary error function), which never underflows in log space.
+    Elementwise:
 
-    * a cell much narrower than its distance to the centre: the midpoint rule with its
-      second-order term, ``phi(m) w (1 + w^2 (m^2 - 1) / 24)``, exact to ``O((w m)^4)``;
-    * beyond 37 standard deviations, where ``Phi`` underflows: the asymptotic series of
-      ``log Phi``;
-    * elsewhere a plain difference of ``Phi`` where that keeps nine significant digits (almost
-      everywhere), and a difference in log space where it does not.
+    * a cell on one side of the centre (the edge nearer to it at ``t = s``, the farther one
+      at ``u``): ``log(erfcx(s) - exp(s^2 - u^2) erfcx(u)) - s^2 - log 2``, summed as
+      ``(erfcx(s) - erfcx(u)) - expm1(s^2 - u^2) erfcx(u)``, two non-negative terms, with
+      ``u^2 - s^2`` taken from the cell's width;
+    * a cell that holds the centre: ``log1p(-(Phi(a) + Phi(-b)))``, the two tails outside it;
+    * a narrow cell (``w max(1, |m|) < 1e-2`` for width ``w`` and midpoint ``m``), where the
+      differences above would cancel: the midpoint rule with its second- and fourth-order
+      terms, ``phi(m) w (1 + w^2 (m^2 - 1) / 24 + w^4 (m^4 - 6 m^2 + 3) / 1920)``, exact to
+      ``O((w m)^6 / 322560)``.
+
+    Two ``erfcx`` evaluations per cell cost about half of what two ``log_ndtr`` do, and no
+    cell needs more. The relative error of the mass stays below ``1e-13`` (the tests compare
+    with mpmath), besides the rounding of ``log`` values far in the tails.
+
+    Example:
+        >>> import numpy as np
+        >>> from scipy.stats import norm
+        >>> m = _log_mass(np.array([-1.0, 40.0]), np.array([2.0, 41.0]))
+        >>> bool(np.isclose(m[0], np.log(norm.cdf(2) - norm.cdf(-1)), rtol=1e-14))
+        True
+        >>> round(float(m[1]), 6)  # Phi(-40) - Phi(-41) is about 1e-350: no underflow
+        -804.608442
     """
     # Imported here: scipy.special takes longer to import than all of hpo_lab's core.
-    from scipy.special import ndtr
+    from scipy.special import erfcx
 
-    flip = a > 0
-    lo = np.where(flip, -b, a)
-    hi = np.where(flip, -a, b)
-    out = np.empty(np.shape(lo))
-    with np.errstate(invalid="ignore"):
-        width = hi - lo
-        mid = 0.5 * (lo + hi)
-        narrow = (width * np.maximum(1.0, np.abs(mid)) < 1e-3) & (width > 0)
-    deep = (hi < _DEEP) & ~narrow
-    rest = ~(narrow | deep)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if np.any(narrow):
-            w, m = width[narrow], mid[narrow]
-            out[narrow] = (
-                -0.5 * m * m - _LOG_SQRT_2PI + np.log(w) + np.log1p(w * w * (m * m - 1) / 24)
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        abs_a = np.abs(a)
+        abs_b = np.abs(b)
+        z_near = np.minimum(abs_a, abs_b)
+        near = z_near * _SQRT_HALF
+        far = np.maximum(abs_a, abs_b) * _SQRT_HALF
+        e_near = erfcx(near)
+        e_far = erfcx(far)
+        # erfcx(s) - exp(s^2 - u^2) erfcx(u) as a sum of two non-negative terms, with
+        # u^2 - s^2 = (b - a) (|a| + |b|) / 2 from the width rather than a difference of
+        # squares: both keep their precision down to the narrow cells' threshold.
+        gap = (0.5 * (b - a)) * (abs_a + abs_b)
+        out = np.log((e_near - e_far) - np.expm1(-gap) * e_far)
+        out -= 0.5 * z_near * z_near
+        out -= _LOG_2
+        across = np.flatnonzero((a < 0) & (b > 0))
+        if len(across):
+            n, f = near.flat[across], far.flat[across]
+            tails = np.exp(-n * n) * e_near.flat[across] + np.exp(-f * f) * e_far.flat[across]
+            tails *= 0.5
+            out.flat[across] = np.log1p(-tails)
+        width = b - a
+        mid = 0.5 * (a + b)
+        narrow = np.flatnonzero((width * np.maximum(1.0, np.abs(mid)) < 1e-2) & (width > 0))
+        if len(narrow):
+            w2, m2 = np.square(width.flat[narrow]), np.square(mid.flat[narrow])
+            series = w2 * ((m2 - 1.0) / 24.0 + w2 * ((m2 - 6.0) * m2 + 3.0) / 1920.0)
+            out.flat[narrow] = (
+                -0.5 * m2 - _LOG_SQRT_2PI + np.log(width.flat[narrow]) + np.log1p(series)
             )
-        if np.any(deep):
-            log_hi = _log_ndtr_deep(hi[deep])
-            log_lo = _log_ndtr_deep(lo[deep])
-            out[deep] = log_hi + np.log(-np.expm1(log_lo - log_hi))
-        lo_r, hi_r = lo[rest], hi[rest]
-        p_hi = ndtr(hi_r)
-        diff = p_hi - ndtr(lo_r)
-        near = np.log(diff)
-        slow = ~(diff > 1e-9 * p_hi) & (hi_r > lo_r)
-        if np.any(slow):
-            near[slow] = _log_mass_tail(lo_r[slow], hi_r[slow])
-        out[rest] = near
     out[~(b > a)] = -np.inf
-    return out
-
-
-# Below this standardized point Phi is under 1e-299: log Phi comes from its asymptotic series.
-_DEEP = -37.0
-
-
-def _log_ndtr_deep(z: np.ndarray) -> np.ndarray:
-    """``log Phi(z)`` for ``z <= -37`` (or ``-inf``): the asymptotic series
-    ``Phi(z) = phi(z) / -z * (1 - 1/z^2 + 3/z^4 - 15/z^6 + 105/z^8 - ...)`` (Abramowitz and
-    Stegun 26.2.12), whose next term is below 1e-13 of the sum there."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r = 1.0 / (z * z)
-        series = np.log1p(r * (-1.0 + r * (3.0 + r * (-15.0 + 105.0 * r))))
-        out: np.ndarray = -0.5 * z * z - np.log(-z) - _LOG_SQRT_2PI + series
-    return np.where(np.isneginf(z), -np.inf, out)
-
-
-def _log_mass_tail(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """``log(Phi(hi) - Phi(lo))`` in log space, for ``lo < hi``, ``lo <= 0``."""
-    from scipy.special import log_ndtr
-
-    log_hi = log_ndtr(hi)
-    with np.errstate(divide="ignore"):
-        out: np.ndarray = log_hi + np.log(-np.expm1(log_ndtr(lo) - log_hi))
     return out
 
 
@@ -403,6 +401,7 @@ class ParzenEstimator:
         # Numeric columns, all at once: mu, sigma are (k, d_num) in the transformed space.
         self._mu = self._sigma = self._log_z = np.empty((n_kernels, 0))
         self._lo = self._hi = np.empty(0)
+        self._disc_kernels: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         if self._num:
             num_dims = [dims[j] for j in self._num]
             x = obs[:, self._num]
@@ -437,7 +436,9 @@ class ParzenEstimator:
             self._sigma = sigma
             self._lo = lo
             self._hi = hi
-            self._log_z = _log_mass((lo - mu) / sigma, (hi - mu) / sigma)
+            # Discrete columns: the distinct (mu, sigma) pairs and each kernel's pair.
+            self._disc_kernels = [_distinct_kernels(mu[:, i], sigma[:, i]) for i in self._disc]
+            self._log_z = self._box_log_mass(lo, hi)
             self._log_z[:, flat] = 0.0
         # Categorical columns: a (k, C) row-stochastic table each (Aitchison-Aitken kernels).
         self._tables: list[np.ndarray] = []
@@ -566,7 +567,7 @@ class ParzenEstimator:
         if self._num:
             bounds = np.array([dims[j].t_bounds for j in self._num])
             lo, hi = bounds[:, 0], bounds[:, 1]
-            new_log_z = _log_mass((lo - self._mu) / self._sigma, (hi - self._mu) / self._sigma)
+            new_log_z = self._box_log_mass(lo, hi)
             with np.errstate(invalid="ignore"):
                 log_mass[:, self._num] = np.where(
                     np.isfinite(new_log_z), new_log_z - self._log_z, -np.inf
@@ -597,17 +598,41 @@ class ParzenEstimator:
         self._dims = dims
         self._refresh()
 
+    def _box_log_mass(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """log of each kernel's mass inside ``[lo, hi]`` (transformed bounds per numeric
+        column), ``(k, d_num)``; discrete columns are computed once per distinct kernel."""
+        out = np.empty_like(self._mu)
+        c = self._cont
+        if len(c):
+            mu, sigma = self._mu[:, c], self._sigma[:, c]
+            out[:, c] = _log_mass((lo[c] - mu) / sigma, (hi[c] - mu) / sigma)
+        if self._disc:
+            za = [(lo[i] - mu_u) / sigma_u for i, (mu_u, sigma_u, _) in self._disc_pairs()]
+            zb = [(hi[i] - mu_u) / sigma_u for i, (mu_u, sigma_u, _) in self._disc_pairs()]
+            mass = _log_mass(np.concatenate(za), np.concatenate(zb))
+            start = 0
+            for i, (mu_u, _, inverse) in self._disc_pairs():
+                out[:, i] = mass[start : start + len(mu_u)][inverse]
+                start += len(mu_u)
+        return out
+
+    def _disc_pairs(self) -> zip[tuple[int, tuple[np.ndarray, np.ndarray, np.ndarray]]]:
+        return zip(self._disc, self._disc_kernels)
+
     def _column_terms(self, x: np.ndarray) -> list[tuple[int, np.ndarray]]:
         """``(column, (m, k) log mass of each kernel at each of m points)`` for every discrete
         and categorical column.
 
-        The discrete columns go through :func:`_log_mass` in one batch, each kernel once per
-        distinct value among the points (candidates often share grid values).
+        The discrete columns go through :func:`_log_mass` in one batch, once per distinct value
+        among the points (candidates often share grid values) and distinct kernel (many
+        observations of an integer share their value and width): a few hundred kernels stand
+        for thousands of observations.
         """
         out: list[tuple[int, np.ndarray]] = []
         if self._disc:
-            za_parts, zb_parts, backs, empty = [], [], [], []
-            for i in self._disc:
+            za_parts, zb_parts, picks, empty = [], [], [], []
+            for i, (mu, sigma, inverse) in self._disc_pairs():
+                inv_sigma = 1.0 / sigma
                 d = self._dims[self._num[i]]
                 assert d.step is not None
                 v, back = np.unique(x[:, self._num[i]], return_inverse=True)
@@ -618,18 +643,21 @@ class ParzenEstimator:
                     a, b = np.log(a), np.log(b)
                 a = np.maximum(a, self._lo[i])
                 b = np.minimum(b, self._hi[i])
-                mu, inv_sigma = self._mu[:, i], 1.0 / self._sigma[:, i]
-                za_parts.append((a[:, None] - mu[None, :]) * inv_sigma[None, :])
-                zb_parts.append((b[:, None] - mu[None, :]) * inv_sigma[None, :])
-                backs.append(back.reshape(-1))
+                za_parts.append(((a[:, None] - mu[None, :]) * inv_sigma[None, :]).ravel())
+                zb_parts.append(((b[:, None] - mu[None, :]) * inv_sigma[None, :]).ravel())
+                picks.append((back.reshape(-1), inverse, len(mu)))
                 empty.append(~(b > a))
             mass = _log_mass(np.concatenate(za_parts), np.concatenate(zb_parts))
             start = 0
-            for i, back, dead in zip(self._disc, backs, empty):
-                per_value = mass[start : start + len(dead)] - self._log_z[None, :, i]
-                start += len(dead)
-                per_value[dead] = -np.inf
-                out.append((self._num[i], per_value[back]))
+            for i, (back, inverse, n_unique), dead in zip(self._disc, picks, empty):
+                size = len(dead) * n_unique
+                per_value = mass[start : start + size].reshape(len(dead), n_unique)
+                start += size
+                # (m, k): each point's row, each kernel's distinct (mu, sigma) column.
+                terms = per_value[back[:, None], inverse[None, :]]
+                terms -= self._log_z[None, :, i]
+                terms[dead[back]] = -np.inf
+                out.append((self._num[i], terms))
         for i, j in enumerate(self._cat):
             codes = x[:, j].astype(np.intp)
             ok = (codes >= 0) & (codes < self._tables[i].shape[1])
@@ -798,6 +826,21 @@ class ParzenEstimator:
                 codes[bad] = np.argmax(rows[bad], axis=1)
             out[:, j] = codes
         return out
+
+
+def _distinct_kernels(
+    mu: np.ndarray, sigma: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct ``(mu, sigma)`` pairs of one column as ``(mu, sigma, inverse)``: kernel ``i``
+    is pair ``inverse[i]``. ``(k,) -> (u,), (u,), (k,)``."""
+    order = np.lexsort((sigma, mu))
+    mu_s, sigma_s = mu[order], sigma[order]
+    first = np.empty(len(order), dtype=bool)
+    first[:1] = True
+    first[1:] = (mu_s[1:] != mu_s[:-1]) | (sigma_s[1:] != sigma_s[:-1])
+    inverse = np.empty(len(order), dtype=np.intp)
+    inverse[order] = np.cumsum(first) - 1
+    return mu_s[first], sigma_s[first], inverse
 
 
 def _logsumexp_rows(a: np.ndarray) -> np.ndarray:

@@ -27,7 +27,13 @@ from hpo_lab.trial._state import TrialState
 if TYPE_CHECKING:
     from hpo_lab.study._view import StudyView
 
-__all__ = ["CONSTRAINTS_KEY", "TPESampler", "default_gamma", "violation"]
+__all__ = [
+    "CONSTRAINTS_KEY",
+    "DEFAULT_MAX_BAD_KERNELS",
+    "TPESampler",
+    "default_gamma",
+    "violation",
+]
 
 _OBSERVED = (TrialState.COMPLETE, TrialState.PRUNED)
 _RUNNING = (TrialState.RUNNING,)
@@ -40,6 +46,15 @@ _COMPLETE, _PRUNED, _NO_VALUE, _INFEASIBLE, _LIAR = 0, 1, 2, 3, 4
 #: The system attribute holding a trial's constraint values (``<= 0`` is feasible), as Optuna
 #: names it.
 CONSTRAINTS_KEY = "constraints"
+
+#: ``TPESampler``'s default ``max_bad_kernels``: past this many "bad" observations (liars
+#: included) the bad estimator is fitted on a summary of them, so that an ask costs about the
+#: same at 10,000 trials as at about 1,200. Studies of up to ~1,100 trials never reach it, so
+#: they make exactly the proposals of an unsummarized fit. (At 1,000 trials a limit of 128 or
+#: 256 kernels leaned worse in regret than the exact fit, over 7 seeds on Hartmann-6 and
+#: benchmarks/samplers.py's "mixed" problem; the exact fit costs little more there: see
+#: benchmarks/RESULTS.md.)
+DEFAULT_MAX_BAD_KERNELS = 1024
 
 _ColumnKey = tuple[str, str]
 
@@ -310,6 +325,14 @@ class TPESampler(BaseSampler):
             COMPLETE or PRUNED trial as it finishes; the values are stored in the trial's
             ``system_attrs["constraints"]``. Feasible observations rank before infeasible
             ones, which rank among themselves by their total violation (Optuna's rule).
+        max_bad_kernels: The most kernels of the "bad" estimator ``g(x)`` (an integer >= 8,
+            default :data:`DEFAULT_MAX_BAD_KERNELS`), or ``None`` to fit it on every bad
+            observation. Past it, the newest bad observations (and the running trials) fill
+            three quarters of the kernels exactly and the older ones are replaced by a
+            deterministic systematic sample by weight
+            (:func:`~hpo_lab.samplers._tpe._parzen.summarize`) of the same total weight. The
+            good group is always exact; so is every study whose bad group never outgrows the
+            limit.
 
     ``copy.deepcopy`` and ``pickle`` give an independent sampler with the same settings and
     random state; its lock is made afresh, and the observations it had read from studies are
@@ -339,7 +362,7 @@ class TPESampler(BaseSampler):
         constant_liar: bool = True,
         bandwidth: Literal["neighbor", "scott"] = "neighbor",
         constraints_func: Callable[[FrozenTrial], Sequence[float]] | None = None,
-        max_bad_kernels: int | None = 128,
+        max_bad_kernels: int | None = DEFAULT_MAX_BAD_KERNELS,
     ) -> None:
         for label, v, low in (
             ("n_startup_trials", n_startup_trials, 0),
@@ -640,9 +663,14 @@ class TPESampler(BaseSampler):
             # The bad group of a long study: its newest observations (and the liars) exactly,
             # the older ones by a weighted systematic sample, so a fit and an evaluation cost
             # the same at 10,000 observations as at a few hundred.
-            obs, weights = summarize(obs, weights, max_kernels, n_exact=max_kernels // 4)
+            n_exact = int(max_kernels * _EXACT_SHARE)
+            obs, weights = summarize(obs, weights, max_kernels, n_exact=n_exact)
         return ParzenEstimator(obs, dims, weights, **fit)
 
+
+# The share of a summarized bad group's kernels that are its newest observations, exactly: late
+# in a study the bad observations near the good region are mostly recent ones.
+_EXACT_SHARE = 0.75
 
 # How many batches of candidates a proposal draws at most while every candidate is a point
 # already seen (in a fully discrete space).
