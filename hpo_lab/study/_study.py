@@ -153,6 +153,8 @@ class Study:
         self._cursor = 0
         self._revisions: list[SpaceRevision] | None = None
         self._inherited_cache: tuple[tuple[Any, ...], list[FrozenTrial]] | None = None
+        # The same filtering without the current revision's ranges (what samplers see).
+        self._observations_cache: tuple[tuple[Any, ...], list[FrozenTrial]] | None = None
         self._lineage_cache: tuple[tuple[Any, ...], list[FrozenTrial]] | None = None
         self._next_stale_check = 0.0
         self._checkpointed: set[int] = set()  # trials that asked for their checkpoint folder
@@ -453,6 +455,7 @@ class Study:
             break
         self._revisions = None
         self._inherited_cache = None
+        self._observations_cache = None
         for t in self.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
             fixed = t.system_attrs.get("fixed_params") or {}
             if not revision.admits(fixed):
@@ -513,6 +516,23 @@ class Study:
         return [t.copy() for t in self._shared_inherited()]
 
     def _shared_inherited(self) -> list[FrozenTrial]:
+        """The records behind :attr:`inherited_trials` (shared: do not change them)."""
+        return self._inherited_fits(inside=True)
+
+    def _inherited_observations(self) -> list[FrozenTrial]:
+        """The ancestors' finished trials that fit this study's declared distributions, inside
+        the current revision's ranges or not: what the study's view shows its sampler and
+        pruner (shared records).
+
+        A sampler sees the study's own trials of earlier revisions where they lie; it sees the
+        ancestors' trials the same way. Leaving out those beyond a narrowed range would leave
+        the model blind there, so that its uncertainty grows towards the faces of the range and
+        the acquisition piles proposals onto them (see ``tests/samplers/
+        test_warm_start_traps.py``).
+        """
+        return self._inherited_fits(inside=False)
+
+    def _inherited_fits(self, *, inside: bool) -> list[FrozenTrial]:
         parent = self.parent
         if parent is None:
             return []
@@ -523,13 +543,12 @@ class Study:
         lineage_key, candidates = parent._lineage_trials()
         revision = self._revision(len(self.search_space_history) - 1)
         key = (lineage_key, revision.number, tuple(declared.items()))
-        cached = self._inherited_cache
+        cached = self._inherited_cache if inside else self._observations_cache
         if cached is not None and cached[0] == key:
             return cached[1]
         inherited: list[FrozenTrial] = []
+        observations: list[FrozenTrial] = []
         for t in candidates:
-            if not revision.admits(t.params):
-                continue
             redeclared: dict[str, Distribution] | None = None
             fits = True
             for name, value in t.params.items():
@@ -543,9 +562,14 @@ class Study:
                     redeclared = dict(t.distributions)
                 redeclared[name] = d
             if fits:
-                inherited.append(t if redeclared is None else t.replace(distributions=redeclared))
+                fitted = t if redeclared is None else t.replace(distributions=redeclared)
+                observations.append(fitted)
+                if revision.admits(t.params):
+                    inherited.append(fitted)
+        # Each cache is one (key, value) pair, replaced whole.
+        self._observations_cache = (key, observations)
         self._inherited_cache = (key, inherited)
-        return inherited
+        return inherited if inside else observations
 
     def _lineage_trials(self) -> tuple[tuple[Any, ...], list[FrozenTrial]]:
         """This study's finished trials and its ancestors', unfiltered, with a cache key.

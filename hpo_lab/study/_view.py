@@ -65,13 +65,16 @@ class LiveStudyView:
         """Trials of the study, own trials first (by number), then inherited ones.
 
         Inherited (warm-start) trials have ``origin`` set; they count as observations but are not
-        the study's own trials. The records are shared with the study: do not change them.
+        the study's own trials. As own trials of earlier revisions are, they are here wherever
+        they lie in the declared distributions, also outside the current revision's ranges
+        (:attr:`Study.inherited_trials` lists those inside). The records are shared with the
+        study: do not change them.
         """
         study = self.__study
         own = study.get_trials(deepcopy=False, states=states)
         if not include_inherited:
             return own
-        inherited = study._shared_inherited()
+        inherited = study._inherited_observations()
         if states is not None:
             inherited = [t for t in inherited if t.state in states]
         return own + inherited if inherited else own
@@ -108,7 +111,7 @@ class LiveStudyView:
         # Read after the own trials, so every ancestor is at least as recent as the cursor;
         # trials finished after it are left out, as they would be in a replay at that cursor.
         inherited = [
-            t for t in study._shared_inherited() if (t.finished_cursor or 0) <= cursor
+            t for t in study._inherited_observations() if (t.finished_cursor or 0) <= cursor
         ]
         return TrialsView(
             study.study_name,

@@ -58,7 +58,9 @@ def warm_start(
 
     The parent's COMPLETE and PRUNED trials that fit the child's space become observations
     for the child's sampler (``child.inherited_trials``; trials the parent adds later are
-    seen too) and do not count against the child's budget.
+    seen too) and do not count against the child's budget. Where ``narrow`` is given, the
+    sampler also sees the parent's trials outside the narrowed ranges, which
+    ``child.inherited_trials`` leaves out.
 
     Args:
         parent: The study to learn from.
