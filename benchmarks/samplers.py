@@ -421,9 +421,9 @@ def random_params(problem: Problem, rng: np.random.Generator) -> dict[str, Any]:
 # A peer's runs are also redone when its library's version changes (kept in each record).
 METHOD_VERSIONS = {
     "random": 1,
-    "tpe": 2,
-    "gp": 2,
-    "auto": 2,
+    "tpe": 3,
+    "gp": 3,
+    "auto": 3,
     "optuna-random": 1,
     "optuna-tpe": 1,
     "optuna-tpe-uni": 1,

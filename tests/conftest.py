@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from typing import Any
 
@@ -36,3 +37,13 @@ def dask_client(request: pytest.FixtureRequest) -> Iterator[Any]:
     finally:
         client.close()
         cluster.close()
+
+
+@pytest.fixture
+def python_sigint() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt, as in a kernel, whatever handler an earlier test left,
+    and even where pytest started with SIGINT ignored (``nohup``, a background job), where
+    Python installs no handler of its own."""
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, old)

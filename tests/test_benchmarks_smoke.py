@@ -75,8 +75,9 @@ def test_samplers_quick_runs_every_method_and_resumes_from_the_cache(tmp_path: P
         if line.startswith("| ") and line.split("|")[1].strip() in methods
     }
     assert set(ranks) == set(methods)
-    # Six methods ranked per seed: the ranks average to 3.5.
-    assert abs(sum(ranks.values()) / len(ranks) - 3.5) < 1e-9
+    # Six methods ranked per seed: the ranks average to 3.5 (printed with two decimals, so
+    # each is off by at most 0.005).
+    assert abs(sum(ranks.values()) / len(ranks) - 3.5) <= 0.005 + 1e-9
     assert set(methods) <= set(rows)
     assert "optuna-gp" not in first.stdout
     assert "Wilcoxon" in first.stdout

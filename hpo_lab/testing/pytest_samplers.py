@@ -212,7 +212,9 @@ def _narrow_at_random(study: Study, name: str, a: float, b: float) -> None:
     spec: Any
     if isinstance(declared, CategoricalDistribution):
         n = len(declared.choices)
-        spec = list(declared.choices[int(min(a, b) * n) : int(max(a, b) * n) + 1])
+        # a = b = 1.0 would start past the last choice: keep at least one.
+        first = min(int(min(a, b) * n), n - 1)
+        spec = list(declared.choices[first : int(max(a, b) * n) + 1])
     else:
         width = float(declared.high) - float(declared.low)
         spec = (declared.low + min(a, b) * width, declared.low + max(a, b) * width)

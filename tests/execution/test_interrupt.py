@@ -9,7 +9,6 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import exec_objectives as eo
@@ -18,15 +17,6 @@ import pytest
 import hpo_lab
 from hpo_lab.execution import run_sync
 from hpo_lab.trial import FailReason, TrialState
-
-
-@pytest.fixture
-def python_sigint() -> Iterator[None]:
-    """Ctrl-C raises KeyboardInterrupt, as in a kernel, even where pytest started with SIGINT
-    ignored (``nohup``, a background job), where Python installs no handler of its own."""
-    old = signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, old)
 
 
 @pytest.mark.parametrize("executor", ["thread", "process"])

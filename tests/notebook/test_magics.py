@@ -490,6 +490,7 @@ def test_line_magic_errors_are_one_line(
     assert message in _usage_error(shell, "%hpo " + line.format(name=name), capsys)
 
 
+@pytest.mark.usefixtures("python_sigint")
 def test_ctrl_c_during_wait_stops_the_run_cleanly(
     shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
 ) -> None:

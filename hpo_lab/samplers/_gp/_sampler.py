@@ -6,6 +6,7 @@ import copy
 import importlib
 import math
 import threading
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -30,9 +31,11 @@ if TYPE_CHECKING:
 # The algorithm modules (scipy.optimize, scipy.stats.qmc) are imported on the first model-based
 # proposal, so that ``import hpo_lab`` stays fast.
 
-__all__ = ["GPSampler"]
+__all__ = ["GPSampler", "warp_targets"]
 
 _DETERMINISTIC_NOISE = 1e-6
+# A running trial's point enters the model at its predicted mean plus this many deviations.
+_BELIEVER_SD = 1.0
 _SpaceKey = tuple[tuple[str, Distribution], ...]
 _TrialKey = tuple[str | None, int]
 
@@ -126,6 +129,45 @@ def _encode_numeric(dist: FloatDistribution | IntDistribution, v: np.ndarray) ->
         return np.full(len(v), 0.5)
     t = np.log(v) if dist.log else v
     return np.clip((t - low_b) / (high_b - low_b), 0.0, 1.0)
+
+
+def warp_targets(values: np.ndarray) -> np.ndarray:
+    """Standardized, then Yeo-Johnson power-transformed and standardized again.
+
+    Objective values are often heavy-tailed (a loss that explodes in part of the space, a
+    polynomial like Rosenbrock's): standardized as they are, a few huge values squash every
+    good one into a sliver near the bottom and the GP's fit is driven by the tail. The
+    Yeo-Johnson transform, with its exponent fitted by maximum likelihood (scipy), makes the
+    values closer to Gaussian while keeping their order, so the best point stays the best (as
+    in HEBO, the NeurIPS 2020 black-box challenge winner). Measured on the sampler benchmark
+    (seeds 0-9, 100 trials, median regret): Rosenbrock-4 23.4 -> 3.8, Styblinski-Tang-8
+    102 -> 65, Branin 1.2e-5 -> 1.4e-6, and equal or better on Hartmann-6, Ackley-5, Levy-10
+    and the mixed problem.
+
+    Values that are all equal give zeros; if the transform fails or is degenerate, the plain
+    standardized values are returned.
+
+    Example:
+        >>> y = warp_targets(np.array([1.0, 2.0, 3.0, 1000.0]))
+        >>> bool(np.all(np.diff(y) > 0)), abs(round(float(y.mean()), 9)), round(float(y.std()), 9)
+        (True, 0.0, 1.0)
+    """
+    mean, sd = float(values.mean()), float(values.std())
+    y = (values - mean) / (sd if sd > 1e-12 else 1.0)
+    if not sd > 1e-12 or len(y) < 3:
+        return y
+    from scipy.stats import yeojohnson
+
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            warped = np.asarray(yeojohnson(y)[0], dtype=float)
+    except (ValueError, FloatingPointError, ArithmeticError):
+        return y
+    w_sd = float(warped.std())
+    if not (np.all(np.isfinite(warped)) and w_sd > 1e-12):
+        return y
+    return (warped - float(warped.mean())) / w_sd
 
 
 @dataclass(frozen=True)
@@ -223,10 +265,10 @@ class GPSampler(BaseSampler):
 
     After ``n_startup_trials`` finished observations, the parameters that every COMPLETE trial
     (own or inherited) declared with the same distribution are proposed jointly: a GP with a
-    Matern-5/2 ARD kernel and a noise term is fitted to the standardized values (negated when
-    maximizing) of those trials, and the next point maximizes log expected improvement inside
-    the current (narrowed) ranges. Other parameters, and every parameter before that, are
-    sampled uniformly at random.
+    Matern-5/2 ARD kernel and a noise term is fitted to the values (negated when maximizing)
+    of those trials, standardized and power-transformed (:func:`warp_targets`), and the next
+    point maximizes log expected improvement inside the current (narrowed) ranges. Other
+    parameters, and every parameter before that, are sampled uniformly at random.
 
     - **Encoding.** Parameters live in the unit cube of their *declared* distribution (log
       parameters in log space). Integer and stepped parameters are rounded onto their grid
@@ -240,8 +282,10 @@ class GPSampler(BaseSampler):
       value is not an objective value, and a failure has none.
     - **Parallel asks.** A RUNNING trial's point (its parameters, or this sampler's proposal
       for it while the objective has not suggested them yet) enters the model as an observation
-      of the worst value seen so far (a pessimistic constant liar), so concurrent workers are
-      pushed apart. The hyperparameters are fitted on real observations only.
+      of the model's own prediction there plus one standard deviation (a slightly pessimistic
+      *kriging believer*): the model's uncertainty at that point collapses, so concurrent
+      workers are pushed apart, while its picture of where the good region lies barely moves.
+      The hyperparameters are fitted on real observations only.
     - **No repeats.** A point already evaluated or running is not proposed again while
       anything else is found (in discrete spaces the acquisition often peaks on the incumbent).
     - **Speed.** The hyperparameters are searched with restarts on the first fit and whenever
@@ -254,7 +298,8 @@ class GPSampler(BaseSampler):
             proposals.
         n_startup_trials: COMPLETE observations (own or inherited) before the GP takes over; the
             GP also needs at least two.
-        constant_liar: Whether RUNNING trials enter the model with the liar value.
+        constant_liar: Whether RUNNING trials enter the model (with the value it predicts for
+            them, see *Parallel asks*).
         deterministic_objective: Whether the objective returns the same value for the same
             parameters; the noise variance is then fixed near zero instead of fitted.
         n_candidates: Size of the Sobol' design scanned before local refinement.
@@ -410,16 +455,25 @@ class GPSampler(BaseSampler):
         x = np.array(x_list)
         sign = -1.0 if view.direction == "maximize" else 1.0
         values = sign * np.array([float(t.value) for t in observed])  # type: ignore[arg-type]
-        mean, sd = float(values.mean()), float(values.std())
-        y = (values - mean) / (sd if sd > 1e-12 else 1.0)
+        y = warp_targets(values)
 
         params = self._fit((view.study_name, key), x, y, layout.groups)
 
         x_model, y_model = x, y
         running = self._running_points(view, trial, key, layout)
         if self._constant_liar and len(running):
+            # A (slightly pessimistic) kriging believer: a running point is believed to return
+            # what the model predicts there, plus one standard deviation. Its uncertainty
+            # collapses, so the next proposal goes elsewhere, while the model's picture of where
+            # the good region lies barely moves. Measured with 4 workers over 10 seeds (before
+            # the target warp), median regret at 100 trials against one worker: the worst value
+            # seen as the lie (the classic constant liar) 19x on Hartmann-6 and 570x on Branin;
+            # the prediction alone 2.6x and 0.9x; the prediction plus one deviation 1.7x and
+            # 0.4x. The sampler benchmark's parallel table has the figures of the final form.
+            mean_r, var_r = GPPosterior(x, y, layout.groups, params).predict(running)
+            believed = mean_r + _BELIEVER_SD * np.sqrt(var_r)
             x_model = np.vstack([x, running])
-            y_model = np.concatenate([y, np.full(len(running), y.max())])
+            y_model = np.concatenate([y, believed])
         gp = GPPosterior(x_model, y_model, layout.groups, params)
         acq = LogEI(gp, best=float(y.min()))
 
