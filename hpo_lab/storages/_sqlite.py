@@ -232,6 +232,8 @@ def _pid_alive(pid: int) -> bool:
         with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
             stat = f.read()
         return stat[stat.rindex(")") + 2 :][:1] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False  # it ended between the signal and the read
     except (OSError, ValueError):
         return True
 
