@@ -4,9 +4,15 @@ Every method optimizes every problem until it has spent the epochs of ``--full-t
 trained trials (100 by default), one trial at a time, in this process. Methods:
 
 * hpo_lab ``{random, auto} x {none, median, asha, hyperband, adaptive}`` (``auto`` is
-  ``AutoSampler``; ``adaptive`` is ``SuccessiveHalvingPruner(rank_check=True)``: pruning that
-  checks whether a rung's ranking predicts the final one), and model-based Hyperband
-  ``mbhb/hyperband`` and ``mbhb/adaptive`` (``MultiFidelitySampler`` over ``AutoSampler``);
+  ``AutoSampler``, which under a rung pruner models every rung value with one GP over the
+  parameters and the resource; ``adaptive`` is ``SuccessiveHalvingPruner(rank_check=True)``:
+  pruning that checks whether a rung's ranking predicts the final one);
+* ``auto-plain/hyperband``: ``AutoSampler(multi_fidelity=False)``, whose GP models the COMPLETE
+  trials only (plain Hyperband with a model-based sampler, what ``auto`` was before);
+* model-based Hyperband: ``mbhb/{hyperband, hyperband-checked, asha, adaptive}``
+  (``MultiFidelitySampler``, the joint model; ``hyperband-checked`` is
+  ``HyperbandPruner(rank_check=True)``) and ``mbhb-level/hyperband`` (its ``model="level"``,
+  BOHB's rule: the base sampler sees the highest rung with enough values);
 * Optuna ``{random, tpe} x {none, median, sh, hyperband}`` (``SuccessiveHalvingPruner`` and
   ``HyperbandPruner`` with their defaults).
 
@@ -71,8 +77,17 @@ DEFAULT_CACHE = HERE / ".cache" / "multifidelity"
 N_SYNTHETIC_EPOCHS = 30
 REFERENCE_METHOD = "random/none"
 
+# Hyperband with the rank check (``HyperbandPruner(rank_check=True)``), with the joint model.
+HYPERBAND_CHECKED = "hyperband-checked"
+
 # Bumped when a method's code changes enough to change its runs (part of the cache key).
-METHOD_VERSIONS: dict[str, int] = {}
+# 1: ``mbhb`` is the joint GP over (parameters, resource), and so is ``auto`` under a rung pruner
+# (``auto-plain`` and ``mbhb-level`` are what they were before); 2: its hyperparameters are
+# refitted as values come in also once its rows are capped.
+METHOD_VERSIONS: dict[str, int] = {
+    "mbhb/hyperband": 2, "mbhb/asha": 1, "mbhb/adaptive": 1, "auto/asha": 2, "auto/hyperband": 2,
+    "auto/adaptive": 2, f"auto/{HYPERBAND_CHECKED}": 2,
+}
 
 
 # -- problems ---------------------------------------------------------------------------------
@@ -203,7 +218,8 @@ OPTUNA_PRUNERS = ("none", "median", "sh", "hyperband")
 def method_names() -> list[str]:
     """Every method, hpo_lab first."""
     out = [f"{s}/{p}" for s in HPO_SAMPLERS for p in HPO_PRUNERS]
-    out += ["mbhb/hyperband", "mbhb/adaptive"]
+    out += [f"auto/{HYPERBAND_CHECKED}", "auto-plain/hyperband", "mbhb/hyperband",
+            f"mbhb/{HYPERBAND_CHECKED}", "mbhb/asha", "mbhb/adaptive", "mbhb-level/hyperband"]
     out += [f"optuna-{s}/{p}" for s in OPTUNA_SAMPLERS for p in OPTUNA_PRUNERS]
     return out
 
@@ -217,17 +233,25 @@ def _hpo_lab_study(method: str, seed: int) -> Any:
         sampler: Any = samplers.RandomSampler(seed=seed)
     elif sampler_name == "auto":
         sampler = samplers.AutoSampler(seed=seed)
-    else:
+    elif sampler_name == "auto-plain":
+        sampler = samplers.AutoSampler(seed=seed, multi_fidelity=False)
+    elif sampler_name == "mbhb":
         sampler = samplers.MultiFidelitySampler(seed=seed)
+    else:
+        sampler = samplers.MultiFidelitySampler(seed=seed, model="level")
     pruner: Any = {
         "none": lambda: pruners.NopPruner(),
         "median": lambda: pruners.MedianPruner(),
         "asha": lambda: pruners.SuccessiveHalvingPruner(),
         "hyperband": lambda: pruners.HyperbandPruner(),
         "adaptive": lambda: pruners.SuccessiveHalvingPruner(rank_check=True),
+        HYPERBAND_CHECKED: lambda: pruners.HyperbandPruner(rank_check=True),
     }[pruner_name]()
+    # Hyperband's brackets hash the study name: ``auto-plain`` runs under ``auto``'s name, so
+    # the two differ by the sampler's model only.
+    name = method.replace("auto-plain/", "auto/")
     return hpo_lab.create_study(
-        study_name=f"{method}-{seed}", sampler=sampler, pruner=pruner
+        study_name=f"{name}-{seed}", sampler=sampler, pruner=pruner
     ), hpo_lab.TrialPruned
 
 
@@ -408,7 +432,56 @@ def tables(
             )
         lines.append("")
     lines.append(targets(probs, summary, finals, full_trials))
+    for pruned, plain in PAIRED:
+        if pruned in methods and plain in methods:
+            lines.append(paired(probs, results, pruned, plain, full_trials))
     return "\n".join(lines)
+
+
+# Pairs compared seed by seed on the final regret: (pruned method, the same sampler unpruned).
+PAIRED = (
+    ("auto/hyperband", "auto/none"), (f"auto/{HYPERBAND_CHECKED}", "auto/none"),
+    ("auto/hyperband", "auto-plain/hyperband"), ("mbhb/hyperband", "auto/none"),
+    ("mbhb/hyperband", "auto-plain/hyperband"),
+)
+
+
+def paired(
+    probs: Sequence[Problem], results: dict[tuple[str, str], dict[int, dict[str, Any]]],
+    a: str, b: str, full_trials: int,
+) -> str:
+    """``a`` against ``b`` seed by seed: on how many seeds ``a`` ends with a lower, equal or
+    higher regret at the end of the budget, and the two-sided Wilcoxon signed-rank p (ties
+    dropped; "-" when every seed ties)."""
+    from scipy.stats import wilcoxon
+
+    lines = [
+        f"#### `{a}` against `{b}`, seed by seed (final regret)\n",
+        f"| problem | kind | `{a}` lower | equal | higher | p (Wilcoxon) | seeds |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for problem in probs:
+        budget = full_trials * problem.n_epochs
+        ra, rb = results.get((problem.name, a), {}), results.get((problem.name, b), {})
+        seeds = sorted(set(ra) & set(rb))
+        if not seeds:
+            continue
+        fa = np.array([regret_at(ra[s]["trace"], budget) for s in seeds])
+        fb = np.array([regret_at(rb[s]["trace"], budget) for s in seeds])
+        # A run with no complete trial has an infinite regret: rank it above every finite one.
+        cap = max([*fa[np.isfinite(fa)], *fb[np.isfinite(fb)], 0.0]) * 2 + 1.0
+        fa, fb = np.where(np.isfinite(fa), fa, cap), np.where(np.isfinite(fb), fb, cap)
+        lower, higher = int((fa < fb - 1e-12).sum()), int((fa > fb + 1e-12).sum())
+        p = "-"
+        if lower + higher:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                p = f"{float(wilcoxon(fa, fb, zero_method='wilcox').pvalue):.3f}"
+        lines.append(
+            f"| {problem.name} | {problem.kind} | {lower} | {len(seeds) - lower - higher} | "
+            f"{higher} | {p} | {len(seeds)} |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def targets(
@@ -423,7 +496,8 @@ def targets(
         "#### Targets\n",
         "| problem | kind | fastest pruned `auto`: epochs x `auto/none` (target <= 0.5) | "
         "x whole budget (target <= 0.2) | pruners ending no worse than no pruning, `auto` | "
-        "same, `random` | `mbhb/hyperband` vs `auto/hyperband` at the end |",
+        "same, `random` | model-based `auto/hyperband` vs plain `auto-plain/hyperband` at the "
+        "end |",
         "|---|---|---|---:|---|---|---|",
     ]
     wins = compared = 0
@@ -441,7 +515,7 @@ def targets(
             fastest = f"{best}: {_ratio(pruned[best], med.get('auto/none', math.nan)) or '-'}"
             ratio = _ratio(pruned[best], float(budget))
 
-        mb, hb = fin.get("mbhb/hyperband", math.nan), fin.get("auto/hyperband", math.nan)
+        mb, hb = fin.get("auto/hyperband", math.nan), fin.get("auto-plain/hyperband", math.nan)
         if not (math.isnan(mb) or math.isnan(hb)):
             compared += 1
             wins += mb < hb
@@ -464,8 +538,9 @@ def targets(
 def _no_worse(finals: dict[str, float], sampler: str) -> str:
     """The pruners with which ``sampler`` ends no worse than without pruning."""
     base = finals.get(f"{sampler}/none", math.nan)
-    names = [m.split("/")[1] for m in finals
-             if m.startswith(f"{sampler}/") and m != f"{sampler}/none"
+    family = ("auto/", "auto-plain/", "mbhb") if sampler == "auto" else (f"{sampler}/",)
+    names = [m.split("/")[1] if m.startswith(f"{sampler}/") else m for m in finals
+             if m.startswith(family) and m != f"{sampler}/none"
              and finals[m] <= base + 1e-12]
     return ", ".join(names) or "none"
 
@@ -474,7 +549,7 @@ def _no_pruning(method: str) -> str | None:
     sampler, pruner = method.split("/")
     if pruner == "none":
         return None
-    if sampler == "mbhb":
+    if sampler.startswith("mbhb") or sampler == "auto-plain":
         return "auto/none"
     return f"{sampler}/none"
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from hpo_lab import _validation
 from hpo_lab.distributions import Distribution
 from hpo_lab.samplers._base import BaseSampler
+from hpo_lab.samplers._gp._fidelity import FidelityGPSampler
 from hpo_lab.trial._frozen import FrozenTrial
 from hpo_lab.trial._state import TrialState
 from hpo_lab.views._trials import TrialsView, derived_view
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["MultiFidelitySampler", "fidelity_levels", "view_at_resource"]
 
 _UNFINISHED = (TrialState.RUNNING, TrialState.WAITING)
+_MODELS = ("joint", "level")
 
 
 def _value_at(trial: FrozenTrial, resource: int) -> float | None:
@@ -110,24 +112,39 @@ def _count_at(trials: list[FrozenTrial], resource: int) -> int:
 
 
 class MultiFidelitySampler(BaseSampler):
-    """Model-based Hyperband: a base sampler (default :class:`AutoSampler`) that models the
-    highest resource level with enough observations.
+    """Model-based Hyperband: proposals from a model of the values at every rung, not only of
+    the trials that ran to the end.
 
-    When a trial is asked, the levels are the rung resources the study's pruner has decided at
-    (any rung-based pruner: :class:`~hpo_lab.pruners.SuccessiveHalvingPruner`,
-    :class:`~hpo_lab.pruners.HyperbandPruner`), plus the full resource (COMPLETE trials). The
-    base sampler sees the highest level with at least ``min_observations`` values, through
-    :func:`view_at_resource`; with no rung pruner, or once enough trials have completed, it sees
-    the study itself. The level is chosen once per trial, from the history at ask time.
+    The levels are the rung resources the study's pruner has decided at (any rung-based
+    pruner: :class:`~hpo_lab.pruners.SuccessiveHalvingPruner`,
+    :class:`~hpo_lab.pruners.HyperbandPruner`), plus the full resource (COMPLETE trials). Two
+    models are offered:
+
+    - ``model="joint"`` (the default without a ``base``): one GP over the parameters *and the
+      resource* (:class:`~hpo_lab.samplers._gp._fidelity.FidelityGPSampler`), fitted on every
+      rung value of COMPLETE and PRUNED trials and maximizing expected improvement at the full
+      resource. The resource's length scale is fitted: where early values predict final ones
+      it is long and every cheap rung informs the proposals; where curves cross it is short
+      and they count little. It is used when the space suits a GP (flat, at most
+      ``AutoSampler``'s ``max_gp_dims`` parameters, not a large all-categorical space);
+      otherwise, and with no rung pruner, the ``"level"`` rule applies.
+    - ``model="level"`` (the default with a ``base``): BOHB's rule. The base sampler sees the
+      highest level with at least ``min_observations`` values, through
+      :func:`view_at_resource`; once enough trials have completed, it sees the study itself.
+
+    Either way the choice is made once per trial, from the history at ask time.
 
     Args:
-        base: The sampler that models each level (default ``AutoSampler(seed=seed)``).
-        seed: Seed of the default base sampler.
-        min_observations: Values a level needs before it is modelled (default 10, the
-            default samplers' start-up).
+        base: The sampler for the ``"level"`` rule (default
+            ``AutoSampler(seed=seed, multi_fidelity=False)``).
+        seed: Seed of the default base sampler and of the joint model.
+        min_observations: Values a level needs before it is modelled, and finished trials the
+            joint model needs (default 10, the default samplers' start-up).
+        model: ``"joint"`` or ``"level"``; by default ``"joint"`` unless a ``base`` is given
+            (a base sampler is there to model the levels).
 
-    ``copy.deepcopy`` and ``pickle`` copy the base sampler; the copy proposes what the original
-    would.
+    ``copy.deepcopy`` and ``pickle`` copy the inner samplers; the copy proposes what the
+    original would.
 
     Example:
         >>> import hpo_lab
@@ -152,39 +169,49 @@ class MultiFidelitySampler(BaseSampler):
         *,
         seed: int | None = None,
         min_observations: int = 10,
+        model: str | None = None,
     ) -> None:
         if base is not None and not isinstance(base, BaseSampler):
             raise ValueError(f"base must be a sampler or None, but got base={base!r}")
-        if base is None:
-            from hpo_lab.samplers._auto import AutoSampler
+        if model is None:
+            model = "joint" if base is None else "level"
+        if model not in _MODELS:
+            raise ValueError(f"model must be one of {', '.join(_MODELS)}, but got model={model!r}")
+        from hpo_lab.samplers._auto import AutoSampler
 
-            base = AutoSampler(seed=seed)
+        if base is None:
+            # Plain: an AutoSampler would itself switch to the joint model on rung values.
+            base = AutoSampler(seed=seed, multi_fidelity=False)
         self._base = base
         self._min_observations = _validation.check_int("min_observations", min_observations, 1)
+        self._model = model
+        self._joint = FidelityGPSampler(seed=seed, n_startup_trials=self._min_observations)
+        self._rule = base if isinstance(base, AutoSampler) else AutoSampler()
         self._lock = threading.Lock()
-        # (study name, trial id) -> the view the base sampler sees for that trial.
-        self._views: dict[tuple[str, int], StudyView] = {}
+        # (study name, trial id) -> the sampler and the view it sees for that trial.
+        self._plans: dict[tuple[str, int], tuple[BaseSampler, StudyView]] = {}
 
     @property
     def base(self) -> BaseSampler:
-        """The sampler that models each level."""
+        """The sampler of the ``"level"`` rule."""
         return self._base
 
     def __getstate__(self) -> dict[str, Any]:
         with self._lock:
-            return {k: v for k, v in self.__dict__.items() if k not in ("_lock", "_views")}
+            return {k: v for k, v in self.__dict__.items() if k not in ("_lock", "_plans")}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._lock = threading.Lock()
-        self._views = {}
+        self._plans = {}
 
     def reseed_rng(self, seed: int | None = None) -> None:
         self._base.reseed_rng(seed)
+        self._joint.reseed_rng(seed)
 
     def level(self, view: StudyView) -> int | None:
-        """The resource the next trial's proposals model (``None``: the full resource, i.e.
-        the study itself).
+        """The resource the ``"level"`` rule models for the next trial (``None``: the full
+        resource, i.e. the study itself).
 
         Example:
             >>> import hpo_lab
@@ -203,51 +230,78 @@ class MultiFidelitySampler(BaseSampler):
                 return resource
         return None
 
-    def _view_for(self, view: StudyView, trial: FrozenTrial) -> StudyView:
+    def uses_joint_model(self, view: StudyView) -> bool:
+        """Whether the next trial's proposals come from the joint (parameters x resource) GP.
+
+        Example:
+            >>> import hpo_lab
+            >>> MultiFidelitySampler().uses_joint_model(hpo_lab.create_study().view)
+            False
+        """
+        if self._model != "joint" or not fidelity_levels(view):
+            return False
+        finished = [
+            t for t in view.get_trials((TrialState.COMPLETE, TrialState.PRUNED)) if t.params
+        ]
+        return self._rule.gp_suits(finished)
+
+    def _plan_for(self, view: StudyView, trial: FrozenTrial) -> tuple[BaseSampler, StudyView]:
         key = (view.study_name, trial.trial_id)
         with self._lock:
-            found = self._views.get(key)
+            found = self._plans.get(key)
         if found is not None:
             return found
-        resource = self.level(view)
-        chosen: StudyView = view if resource is None else view_at_resource(view, resource)
+        if self.uses_joint_model(view):
+            chosen: tuple[BaseSampler, StudyView] = (self._joint, view)
+        else:
+            resource = self.level(view)
+            chosen = (self._base, view if resource is None else view_at_resource(view, resource))
         with self._lock:
-            if len(self._views) > 256:  # trials asked but never finished through this object
-                self._views.clear()
-            return self._views.setdefault(key, chosen)
+            if len(self._plans) > 256:  # trials asked but never finished through this object
+                self._plans.clear()
+            return self._plans.setdefault(key, chosen)
 
     def before_trial(self, view: StudyView, trial: FrozenTrial) -> None:
-        self._base.before_trial(self._view_for(view, trial), trial)
+        sampler, seen = self._plan_for(view, trial)
+        sampler.before_trial(seen, trial)
 
     def infer_relative_search_space(
         self, view: StudyView, trial: FrozenTrial
     ) -> dict[str, Distribution]:
-        return self._base.infer_relative_search_space(self._view_for(view, trial), trial)
+        sampler, seen = self._plan_for(view, trial)
+        return sampler.infer_relative_search_space(seen, trial)
 
     def sample_relative(
         self, view: StudyView, trial: FrozenTrial, search_space: dict[str, Distribution]
     ) -> dict[str, Any]:
-        return self._base.sample_relative(self._view_for(view, trial), trial, search_space)
+        sampler, seen = self._plan_for(view, trial)
+        return sampler.sample_relative(seen, trial, search_space)
 
     def sample_independent(
         self, view: StudyView, trial: FrozenTrial, name: str, distribution: Distribution
     ) -> Any:
-        return self._base.sample_independent(
-            self._view_for(view, trial), trial, name, distribution
-        )
+        sampler, seen = self._plan_for(view, trial)
+        if sampler is self._joint:
+            # A parameter outside the joint space (new or conditional): the base sampler's
+            # one-parameter model of the study.
+            return self._base.sample_independent(view, trial, name, distribution)
+        return sampler.sample_independent(seen, trial, name, distribution)
 
     def after_trial(
         self, view: StudyView, trial: FrozenTrial, state: TrialState, value: float | None
     ) -> None:
         with self._lock:
-            seen = self._views.pop((view.study_name, trial.trial_id), None)
-        # The base sampler keyed what it kept for the trial by the name of the view it saw.
-        self._base.after_trial(seen if seen is not None else view, trial, state, value)
+            plan = self._plans.pop((view.study_name, trial.trial_id), None)
+        # Each sampler keyed what it kept for the trial by the name of the view it saw.
+        seen = plan[1] if plan is not None and plan[0] is self._base else view
+        self._base.after_trial(seen, trial, state, value)
+        self._joint.after_trial(view, trial, state, value)
 
     def is_exhausted(self, view: StudyView) -> bool:
         return self._base.is_exhausted(view)
 
     def __repr__(self) -> str:
         return (
-            f"MultiFidelitySampler({self._base!r}, min_observations={self._min_observations})"
+            f"MultiFidelitySampler({self._base!r}, min_observations={self._min_observations}, "
+            f"model={self._model!r})"
         )

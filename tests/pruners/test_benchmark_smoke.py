@@ -33,10 +33,21 @@ def test_quick_run_prints_a_table_per_problem(tmp_path: Path) -> None:
     assert problems == {"synthetic-smooth", "synthetic-crossing"}
     # The targets: a row per problem, and the model-based Hyperband count over the problems
     # where both it and plain Hyperband ran (neither does in the quick run).
-    rows = [line.split("|")[1].strip() for line in out.stdout.split("#### Targets")[1].splitlines()
+    targets = out.stdout.split("#### Targets")[1].split("####")[0]
+    rows = [line.split("|")[1].strip() for line in targets.splitlines()
             if line.startswith("| ") and not line.startswith("| problem")]
     assert rows == ["synthetic-smooth", "synthetic-crossing"]
     assert "plain Hyperband (median final regret) on 0 of 0 problems" in out.stdout
+    # Model-based Hyperband against no pruning, seed by seed: the counts cover both seeds.
+    table = out.stdout.split("#### `mbhb/hyperband` against `auto/none`")[1].split("####")[0]
+    counts = {}
+    for line in table.splitlines():
+        parts = [c.strip() for c in line.strip("|").split("|")]
+        if line.startswith("| synthetic"):
+            counts[parts[0]] = [int(c) for c in parts[2:5]]
+            assert parts[6] == "2"
+    assert set(counts) == {"synthetic-smooth", "synthetic-crossing"}
+    assert all(sum(c) == 2 for c in counts.values())
     for (_, method), row in cells.items():
         epochs, _, _, reached, third, full, trials, seeds = row
         assert seeds == "2"

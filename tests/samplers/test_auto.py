@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 
 import hpo_lab
+from hpo_lab.pruners import MedianPruner, SuccessiveHalvingPruner
 from hpo_lab.samplers import AutoSampler, GPSampler, RandomSampler, TPESampler
 from hpo_lab.samplers._base import BaseSampler
+from hpo_lab.trial import TrialState
 from hpo_lab.trial._trial import Trial
 
 
@@ -100,6 +102,56 @@ def test_choose_follows_the_documented_rule() -> None:
         frozenset({"kind", "depth"}),
     }
     assert AutoSampler().choose(study.view) == "tpe"
+
+
+def _epochs(trial: Trial) -> float:
+    x = trial.suggest_float("x", 0.0, 1.0)
+    value = 0.0
+    for step in range(1, 10):
+        value = (x - 0.3) ** 2 + 1.0 / step
+        trial.report(value, step)
+        if trial.should_prune():
+            raise hpo_lab.TrialPruned()
+    return value
+
+
+@pytest.mark.parametrize("conditional", [False, True])
+def test_rung_pruners_switch_the_gp_to_the_multi_fidelity_model(conditional: bool) -> None:
+    def objective(trial: Trial) -> float:
+        if conditional:
+            trial.suggest_categorical(f"extra{trial.number % 2}", ["a", "b"])
+        return _epochs(trial)
+
+    study = hpo_lab.create_study(
+        sampler=RandomSampler(seed=0), pruner=SuccessiveHalvingPruner(1, 3)
+    )
+    study.optimize(objective, n_trials=20)
+    assert any(t.state == TrialState.PRUNED for t in study.trials)
+    # A rung pruner decided: the joint model of rung values (TPE for a conditional space,
+    # judged on pruned trials too).
+    assert AutoSampler().choose(study.view) == ("tpe" if conditional else "fidelity")
+    plain = AutoSampler(multi_fidelity=False).choose(study.view)
+    assert plain != "fidelity" and (conditional or plain == "gp")
+    median = hpo_lab.create_study(pruner=MedianPruner(n_startup_trials=2))
+    median.optimize(_epochs, n_trials=20)
+    assert any(t.state == TrialState.PRUNED for t in median.trials)
+    assert AutoSampler().choose(median.view) == "gp"  # no rungs, no resource levels
+
+
+def test_under_a_rung_pruner_it_proposes_what_the_joint_model_does() -> None:
+    from hpo_lab.samplers._gp._fidelity import FidelityGPSampler
+
+    def run(sampler: BaseSampler) -> list[Any]:
+        study = hpo_lab.create_study(study_name="s", sampler=sampler,
+                                     pruner=SuccessiveHalvingPruner(1, 3))
+        study.optimize(_epochs, n_trials=25)
+        return [t.params for t in study.trials]
+
+    # Start-up draws come from the shared stream, the rest from the joint model: a lone
+    # FidelityGPSampler with the same seed makes the same proposals.
+    auto = run(AutoSampler(seed=4))
+    assert auto == run(FidelityGPSampler(seed=4))
+    assert auto != run(AutoSampler(seed=4, multi_fidelity=False))
 
 
 def test_switching_to_tpe_mid_study_keeps_every_observation() -> None:

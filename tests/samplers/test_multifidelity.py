@@ -5,12 +5,20 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import pytest
 
 import hpo_lab
-from hpo_lab.distributions import Distribution
+from hpo_lab.distributions import Distribution, FloatDistribution
 from hpo_lab.pruners import HyperbandPruner, SuccessiveHalvingPruner
-from hpo_lab.samplers import BaseSampler, MultiFidelitySampler, RandomSampler, TPESampler
+from hpo_lab.samplers import (
+    AutoSampler,
+    BaseSampler,
+    MultiFidelitySampler,
+    RandomSampler,
+    TPESampler,
+)
+from hpo_lab.samplers._gp._fidelity import FidelityGPSampler
 from hpo_lab.samplers._multifidelity import fidelity_levels, view_at_resource
 from hpo_lab.testing._collection import missing_contract_tests
 from hpo_lab.testing.pytest_samplers import SamplerContractTests, SamplerFactory
@@ -22,6 +30,7 @@ FACTORIES: dict[str, SamplerFactory] = {
     "mf_tpe_fast": lambda seed: MultiFidelitySampler(
         TPESampler(seed=seed, n_startup_trials=2), min_observations=3
     ),
+    "mf_level": lambda seed: MultiFidelitySampler(seed=seed, model="level"),
 }
 
 
@@ -64,7 +73,7 @@ def _objective(trial: hpo_lab.Trial) -> float:
 
 def test_the_base_sampler_sees_the_highest_level_with_enough_values() -> None:
     base = _Recorder()
-    sampler = MultiFidelitySampler(base, min_observations=8)
+    sampler = MultiFidelitySampler(base, min_observations=8)  # a base: the "level" rule
     study = hpo_lab.create_study(
         study_name="mf", sampler=sampler, pruner=SuccessiveHalvingPruner(1, 3)
     )
@@ -149,3 +158,154 @@ def test_bad_arguments() -> None:
         MultiFidelitySampler("tpe")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="min_observations must be an int >= 1"):
         MultiFidelitySampler(min_observations=0)
+    with pytest.raises(ValueError, match="model must be one of joint, level, but got model='gp'"):
+        MultiFidelitySampler(model="gp")
+    with pytest.raises(ValueError, match="max_model_points must be >= 2, but got"):
+        FidelityGPSampler(max_model_points=1)
+
+
+# -- the joint model: one GP over (parameters, resource) ----------------------------------------
+def _study_with_rungs(
+    curve: Any, n_trials: int = 30, seed: int = 0, sampler: BaseSampler | None = None
+) -> hpo_lab.Study:
+    """Random (or given) proposals under successive halving 1/3/9 over 9 epochs of ``curve``."""
+    study = hpo_lab.create_study(
+        sampler=sampler or RandomSampler(seed=seed), pruner=SuccessiveHalvingPruner(1, 3)
+    )
+
+    def objective(trial: hpo_lab.Trial) -> float:
+        x = trial.suggest_float("x", 0.0, 1.0)
+        value = 0.0
+        for step in range(1, 10):
+            value = curve(x, step)
+            trial.report(value, step)
+            if trial.should_prune():
+                raise hpo_lab.TrialPruned()
+        return value
+
+    study.optimize(objective, n_trials=n_trials)
+    return study
+
+
+def _joint_data(study: hpo_lab.Study, max_points: int = 300) -> tuple[Any, Any, list[Any]]:
+    sampler = FidelityGPSampler(max_model_points=max_points)
+    view = study.view
+    declared: dict[str, Distribution] = {"x": FloatDistribution(0.0, 1.0)}
+    layout = sampler._layout(declared)
+    observed = sampler._observations(view)
+    return sampler._training_data(view, observed, layout, tuple(declared.items()))
+
+
+def test_the_joint_model_sees_every_rung_value_with_its_resource() -> None:
+    study = _study_with_rungs(lambda x, step: x + 1.0 / step)
+    x, values, params = _joint_data(study)
+    assert fidelity_levels(study.view) == [1, 3, 9]
+    expected = set()
+    for t in study.trials:
+        if t.state == TrialState.COMPLETE:
+            expected.add((t.params["x"], 0.0, t.value))
+        for r in (1, 3):  # below the full resource 9
+            if r in t.intermediate_values:
+                expected.add((t.params["x"], round(1 - math.log(r) / math.log(9), 12),
+                              t.intermediate_values[r]))
+    got = {(p["x"], round(float(row[-1]), 12), float(v))
+           for row, v, p in zip(x, values, params, strict=True)}
+    assert got == expected
+    assert np.allclose(x[:, 0], [p["x"] for p in params])
+    pruned = [t for t in study.trials if t.state == TrialState.PRUNED]
+    assert pruned and len(values) > len(study.trials)  # pruned trials are in, some twice
+
+
+def test_the_joint_model_keeps_the_highest_resources_when_capped() -> None:
+    study = _study_with_rungs(lambda x, step: x + 1.0 / step, n_trials=40)
+    x_all, _, _ = _joint_data(study)
+    counts = {f: int(np.isclose(x_all[:, -1], f).sum()) for f in (0.0, 0.5, 1.0)}
+    assert counts[0.0] + counts[0.5] < 20 < len(x_all)  # the cap falls inside rung 1
+    x, values, params = _joint_data(study, max_points=20)
+    assert len(values) == 20
+    # Full-resource rows first, then rung 3 whole, then rung 1 thinned to what is left.
+    assert int((x[:, -1] == 0.0).sum()) == counts[0.0]
+    assert int(np.isclose(x[:, -1], 0.5).sum()) == counts[0.5]
+    kept = [p["x"] for row, p in zip(x, params, strict=True) if row[-1] == 1.0]
+    order = [t.params["x"] for t in study.trials]  # rung 1: every trial, in trial order
+    positions = sorted(order.index(v) for v in kept)
+    assert len(kept) == 20 - counts[0.0] - counts[0.5]
+    assert positions[0] == 0 and positions[-1] == len(order) - 1  # spread over the study
+
+
+def test_the_capped_joint_model_is_still_refitted_as_values_come_in() -> None:
+    sampler = FidelityGPSampler(seed=0, n_startup_trials=5, max_model_points=20)
+    study = _study_with_rungs(lambda x, step: (x - 0.3) ** 2 + 1.0 / step, n_trials=60,
+                              sampler=sampler)
+    (fit,) = sampler._fitted.values()
+    # The rows stay at 20, but the refits follow the values seen (about 1.3 per trial).
+    assert fit.n_fitted > 50
+    x, _, _ = _joint_data(study, max_points=20)
+    assert len(x) == 20
+
+
+def _resource_log_weight(curve: Any) -> float:
+    sampler = MultiFidelitySampler(seed=0, min_observations=5)
+    study = _study_with_rungs(curve, n_trials=45, sampler=sampler)
+    assert sampler.uses_joint_model(study.view)
+    fits = list(sampler._joint._fitted.values())
+    assert fits
+    return float(fits[-1].params.log_weights[-1])
+
+
+def test_the_resource_length_scale_is_short_where_curves_cross() -> None:
+    # Parallel curves: early values rank the trials as the final ones do.
+    parallel = _resource_log_weight(lambda x, step: (x - 0.3) ** 2 + 1.0 / step)
+    # Crossing curves: what leads at epoch 1 ends worst (and the other way round).
+    crossing = _resource_log_weight(
+        lambda x, step: (x - 0.3) ** 2 * (2.0 * (step / 9.0) - 1.0) + 0.1 * x * (9 - step)
+    )
+    # A larger log weight is a shorter length scale: rung values inform the full one less.
+    assert crossing > parallel + 1.0
+
+
+def test_the_joint_model_is_used_only_for_gp_spaces_with_rungs() -> None:
+    study = _study_with_rungs(lambda x, step: x + 1.0 / step, n_trials=15)
+    assert MultiFidelitySampler().uses_joint_model(study.view)
+    assert not MultiFidelitySampler(model="level").uses_joint_model(study.view)
+    assert not MultiFidelitySampler(TPESampler()).uses_joint_model(study.view)
+    no_rungs = hpo_lab.create_study()
+    no_rungs.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=12)
+    assert not MultiFidelitySampler().uses_joint_model(no_rungs.view)
+
+    conditional = hpo_lab.create_study(pruner=SuccessiveHalvingPruner(1, 3))
+
+    def objective(trial: hpo_lab.Trial) -> float:
+        kind = trial.suggest_categorical("kind", ["a", "b"])
+        x = trial.suggest_float(f"x_{kind}", 0.0, 1.0)
+        for step in range(1, 10):
+            trial.report(x + 1.0 / step, step)
+            if trial.should_prune():
+                raise hpo_lab.TrialPruned()
+        return x
+
+    conditional.optimize(objective, n_trials=20)
+    assert not MultiFidelitySampler().uses_joint_model(conditional.view)
+
+
+def test_the_joint_model_beats_the_plain_gp_under_successive_halving() -> None:
+    # Few trials complete; the pruned ones' rung values tell the joint model where to look.
+    def run(sampler: BaseSampler) -> float:
+        study = hpo_lab.create_study(sampler=sampler, pruner=SuccessiveHalvingPruner(1, 3))
+
+        def objective(trial: hpo_lab.Trial) -> float:
+            x = trial.suggest_float("x", -3.0, 3.0)
+            y = trial.suggest_float("y", -3.0, 3.0)
+            final = (x - 1.0) ** 2 + (y + 0.5) ** 2
+            for step in range(1, 28):
+                trial.report(final + 2.0 / step, step)
+                if trial.should_prune():
+                    raise hpo_lab.TrialPruned()
+            return final
+
+        study.optimize(objective, n_trials=50)
+        return study.best_value
+
+    alone = [run(AutoSampler(seed=s, multi_fidelity=False)) for s in range(3)]
+    joint = [run(MultiFidelitySampler(seed=s)) for s in range(3)]
+    assert sorted(joint)[1] < sorted(alone)[1] / 3

@@ -427,6 +427,42 @@ class GPSampler(BaseSampler):
             if t.value is not None and math.isfinite(t.value)
         ]
 
+    # -- what the model is fitted on (hooks: the multi-fidelity GP adds a resource column) ------
+    def _layout(self, declared: dict[str, Distribution]) -> _Layout:
+        return _Layout(declared)
+
+    def _training_data(
+        self, view: StudyView, observed: list[FrozenTrial], layout: _Layout, key: _SpaceKey
+    ) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]:
+        """Feature rows, objective values and the parameters of each row."""
+        rows = self._rows.setdefault(key, {})
+        x_list = []
+        for t in observed:
+            tk = _trial_key(t)
+            cached = rows.get(tk)
+            if cached is not None and cached[0] == t.params:
+                row = cached[1]
+            else:
+                row = layout.encode(t.params)
+                rows[tk] = (t.params, row)
+            x_list.append(row)
+        values = np.array([float(t.value) for t in observed])  # type: ignore[arg-type]
+        return np.array(x_list), values, [t.params for t in observed]
+
+    def _n_values(self, view: StudyView, observed: list[FrozenTrial], n_rows: int) -> int:
+        """How many values the model has seen: what paces the hyperparameter refits."""
+        return n_rows
+
+    @staticmethod
+    def _incumbent(gp: Any, x: np.ndarray, y: np.ndarray) -> float:
+        """The value expected improvement is measured against (the best observed)."""
+        return float(y.min())
+
+    @staticmethod
+    def _evaluated(x: np.ndarray) -> np.ndarray:
+        """The feature rows of evaluated points, as proposals would have them."""
+        return x
+
     def _propose(
         self,
         view: StudyView,
@@ -439,25 +475,15 @@ class GPSampler(BaseSampler):
         from hpo_lab.samplers._gp._optimize import optimize_acquisition
 
         key: _SpaceKey = tuple(declared.items())
-        layout = _Layout(declared)
-        rows = self._rows.setdefault(key, {})
+        layout = self._layout(declared)
         observed = [t for t in self._observations(view) if all(n in t.params for n in declared)]
-        x_list = []
-        for t in observed:
-            tk = _trial_key(t)
-            cached = rows.get(tk)
-            if cached is not None and cached[0] == t.params:
-                row = cached[1]
-            else:
-                row = layout.encode(t.params)
-                rows[tk] = (t.params, row)
-            x_list.append(row)
-        x = np.array(x_list)
+        x, values, row_params = self._training_data(view, observed, layout, key)
         sign = -1.0 if view.direction == "maximize" else 1.0
-        values = sign * np.array([float(t.value) for t in observed])  # type: ignore[arg-type]
-        y = warp_targets(values)
+        y = warp_targets(sign * values)
 
-        params = self._fit((view.study_name, key), x, y, layout.groups)
+        params = self._fit(
+            (view.study_name, key), x, y, layout.groups, self._n_values(view, observed, len(y))
+        )
 
         x_model, y_model = x, y
         running = self._running_points(view, trial, key, layout)
@@ -475,27 +501,28 @@ class GPSampler(BaseSampler):
             x_model = np.vstack([x, running])
             y_model = np.concatenate([y, believed])
         gp = GPPosterior(x_model, y_model, layout.groups, params)
-        acq = LogEI(gp, best=float(y.min()))
+        acq = LogEI(gp, best=self._incumbent(gp, x, y))
 
         box = layout.box(effective)
         # The best observations, projected into the box, seed the local search.
         best = np.argsort(y, kind="stable")[:3]
-        starts = np.array([layout.coordinates(observed[i].params, effective) for i in best])
+        starts = np.array([layout.coordinates(row_params[i], effective) for i in best])
         z, _ = optimize_acquisition(
             box, acq, acq.value_and_grad, self._rng, starts=starts,
-            n_candidates=self._n_candidates, exclude=np.vstack([x, running]),
+            n_candidates=self._n_candidates, exclude=np.vstack([self._evaluated(x), running]),
         )
         proposal = {n: decode_unit(effective[n], float(z[j])) for j, n in enumerate(layout.names)}
         self._pending[(view.study_name, trial.trial_id)] = (key, box.features(z[None, :])[0])
         return proposal
 
     def _fit(
-        self, key: tuple[str, _SpaceKey], x: np.ndarray, y: np.ndarray, groups: np.ndarray
+        self, key: tuple[str, _SpaceKey], x: np.ndarray, y: np.ndarray, groups: np.ndarray,
+        n: int,
     ) -> KernelParams:
-        """Hyperparameters for ``key``: fitted afresh, refined, or reused (see below)."""
+        """Hyperparameters for ``key``: fitted afresh, refined, or reused (see below); ``n``
+        counts the values observed so far (the rows fitted, unless they were capped)."""
         from hpo_lab.samplers._gp._gp import fit_kernel_params
 
-        n = len(y)
         fit = self._fitted.get(key)
         if fit is None:
             params = fit_kernel_params(
