@@ -129,23 +129,28 @@ def test_without_a_rung_pruner_it_proposes_what_its_base_sampler_does() -> None:
     assert [t.params for t in a.trials] == [t.params for t in b.trials]
 
 
+def _best_under_successive_halving(sampler: BaseSampler, n_trials: int) -> float:
+    """Best value of a 2-d bowl whose rung values keep the final ranking (27 epochs, SH 1/3)."""
+    study = hpo_lab.create_study(sampler=sampler, pruner=SuccessiveHalvingPruner(1, 3))
+
+    def objective(trial: hpo_lab.Trial) -> float:
+        x = trial.suggest_float("x", -3.0, 3.0)
+        y = trial.suggest_float("y", -3.0, 3.0)
+        final = (x - 1.0) ** 2 + (y + 0.5) ** 2
+        for step in range(1, 28):
+            trial.report(final + 2.0 / step, step)
+            if trial.should_prune():
+                raise hpo_lab.TrialPruned()
+        return final
+
+    study.optimize(objective, n_trials=n_trials)
+    return study.best_value
+
+
 def test_it_beats_its_base_sampler_alone_under_successive_halving() -> None:
     # With successive halving few trials complete; rung values let the model start early.
     def run(sampler: BaseSampler) -> float:
-        study = hpo_lab.create_study(sampler=sampler, pruner=SuccessiveHalvingPruner(1, 3))
-
-        def objective(trial: hpo_lab.Trial) -> float:
-            x = trial.suggest_float("x", -3.0, 3.0)
-            y = trial.suggest_float("y", -3.0, 3.0)
-            final = (x - 1.0) ** 2 + (y + 0.5) ** 2
-            for step in range(1, 28):
-                trial.report(final + 2.0 / step, step)
-                if trial.should_prune():
-                    raise hpo_lab.TrialPruned()
-            return final
-
-        study.optimize(objective, n_trials=60)
-        return study.best_value
+        return _best_under_successive_halving(sampler, 60)
 
     alone = [run(TPESampler(seed=s)) for s in range(3)]
     levels = [run(MultiFidelitySampler(TPESampler(seed=s))) for s in range(3)]
@@ -291,20 +296,7 @@ def test_the_joint_model_is_used_only_for_gp_spaces_with_rungs() -> None:
 def test_the_joint_model_beats_the_plain_gp_under_successive_halving() -> None:
     # Few trials complete; the pruned ones' rung values tell the joint model where to look.
     def run(sampler: BaseSampler) -> float:
-        study = hpo_lab.create_study(sampler=sampler, pruner=SuccessiveHalvingPruner(1, 3))
-
-        def objective(trial: hpo_lab.Trial) -> float:
-            x = trial.suggest_float("x", -3.0, 3.0)
-            y = trial.suggest_float("y", -3.0, 3.0)
-            final = (x - 1.0) ** 2 + (y + 0.5) ** 2
-            for step in range(1, 28):
-                trial.report(final + 2.0 / step, step)
-                if trial.should_prune():
-                    raise hpo_lab.TrialPruned()
-            return final
-
-        study.optimize(objective, n_trials=50)
-        return study.best_value
+        return _best_under_successive_halving(sampler, 50)
 
     alone = [run(AutoSampler(seed=s, multi_fidelity=False)) for s in range(3)]
     joint = [run(MultiFidelitySampler(seed=s)) for s in range(3)]

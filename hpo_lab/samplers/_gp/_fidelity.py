@@ -77,19 +77,18 @@ class FidelityGPSampler(GPSampler):
 
     Example:
         >>> import hpo_lab
-        >>> from hpo_lab.pruners import SuccessiveHalvingPruner
-        >>> from hpo_lab.samplers import MultiFidelitySampler
-        >>> sampler = MultiFidelitySampler(seed=0)   # uses a FidelityGPSampler
-        >>> study = hpo_lab.create_study(sampler=sampler, pruner=SuccessiveHalvingPruner(1, 3))
-        >>> def objective(trial):
-        ...     x = trial.suggest_float("x", -3, 3)
-        ...     for epoch in range(1, 10):
-        ...         trial.report((x - 1) ** 2 + 1 / epoch, epoch)
+        >>> from hpo_lab.pruners import HyperbandPruner
+        >>> study = hpo_lab.create_study(direction="maximize", sampler=FidelityGPSampler(seed=1),
+        ...                              pruner=HyperbandPruner(1, 27, 3))
+        >>> def accuracy(trial):   # a learning curve that saturates at 1 - (lr - 0.1)^2
+        ...     lr = trial.suggest_float("lr", 0.0, 1.0)
+        ...     for epoch in range(1, 28):
+        ...         trial.report((1 - (lr - 0.1) ** 2) * (1 - 0.5 ** epoch), epoch)
         ...         if trial.should_prune():
         ...             raise hpo_lab.TrialPruned()
-        ...     return (x - 1) ** 2
-        >>> study.optimize(objective, n_trials=40)
-        >>> abs(study.best_params["x"] - 1) < 0.3
+        ...     return (1 - (lr - 0.1) ** 2) * (1 - 0.5 ** 27)
+        >>> study.optimize(accuracy, n_trials=40)
+        >>> abs(study.best_params["lr"] - 0.1) < 0.1
         True
     """
 
