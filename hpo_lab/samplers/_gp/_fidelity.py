@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hpo_lab import _validation
 from hpo_lab.distributions import Distribution
-from hpo_lab.samplers._gp._sampler import GPSampler, _Layout, _SpaceKey, _trial_key
+from hpo_lab.samplers._gp._sampler import GPSampler, _Layout, _SpaceKey
 from hpo_lab.trial._frozen import FrozenTrial
 from hpo_lab.trial._state import TrialState
 
@@ -100,15 +101,7 @@ class FidelityGPSampler(GPSampler):
         max_model_points: int = DEFAULT_MAX_MODEL_POINTS,
     ) -> None:
         super().__init__(seed, n_startup_trials)
-        if isinstance(max_model_points, bool) or not isinstance(max_model_points, int):
-            raise TypeError(
-                f"max_model_points must be an int, but got max_model_points={max_model_points!r}"
-            )
-        if max_model_points < 2:
-            raise ValueError(
-                f"max_model_points must be >= 2, but got max_model_points={max_model_points}"
-            )
-        self._max_points = max_model_points
+        self._max_points = _validation.check_int("max_model_points", max_model_points, 2)
 
     def _observations(self, view: StudyView) -> list[FrozenTrial]:  # type: ignore[override]
         levels = _levels(view)
@@ -127,7 +120,7 @@ class FidelityGPSampler(GPSampler):
 
     def _training_data(
         self, view: StudyView, observed: list[FrozenTrial], layout: _Layout, key: _SpaceKey
-    ) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]:
+    ) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]], int]:
         levels = _levels(view)
         complete = [t for t in observed if t.state == TrialState.COMPLETE]
         full = max(
@@ -135,16 +128,23 @@ class FidelityGPSampler(GPSampler):
             default=1,
         )
         log_full = math.log(full) if full > 1 else 1.0
+        at_level = {
+            r: [
+                (r, t, float(v)) for t in observed
+                if (v := t.intermediate_values.get(r)) is not None and math.isfinite(v)
+            ]
+            for r in levels
+        }
+        # Every value, capped or not, paces the refits: once the rows are capped their number
+        # stays put, and the hyperparameters must still be refitted as values come in.
+        n_values = len(complete) + sum(len(at_r) for at_r in at_level.values())
         # (resource, trial, value): the objective value of a COMPLETE trial is its full-resource
         # value; rung values below the full resource come from every observed trial.
         entries: list[tuple[int, FrozenTrial, float]] = [
             (full, t, float(t.value)) for t in complete  # type: ignore[arg-type]
         ]
         for r in sorted((r for r in levels if r < full), reverse=True):
-            at_r = [
-                (r, t, float(v)) for t in observed
-                if (v := t.intermediate_values.get(r)) is not None and math.isfinite(v)
-            ]
+            at_r = at_level[r]
             room = self._max_points - len(entries)
             if room <= 0:
                 break
@@ -158,25 +158,10 @@ class FidelityGPSampler(GPSampler):
         rows = self._rows.setdefault(key, {})
         x = np.zeros((len(entries), layout.n_features))
         for i, (r, t, _) in enumerate(entries):
-            tk = _trial_key(t)
-            cached = rows.get(tk)
-            if cached is None or cached[0] != t.params:
-                cached = (t.params, layout.encode(t.params))
-                rows[tk] = cached
-            x[i] = cached[1]
+            x[i] = self._encoded(rows, layout, t)
             x[i, -1] = 1.0 - math.log(r) / log_full if full > 1 else 0.0
         values = np.array([v for _, _, v in entries])
-        return x, values, [t.params for _, t, _ in entries]
-
-    def _n_values(self, view: StudyView, observed: list[FrozenTrial], n_rows: int) -> int:
-        # Every value, capped or not: once the rows are capped their number stays put, and the
-        # hyperparameters must still be refitted as values come in.
-        levels = _levels(view)
-        return sum(
-            (t.state == TrialState.COMPLETE)
-            + sum(1 for r in levels if _finite(t.intermediate_values.get(r)))
-            for t in observed
-        )
+        return x, values, [t.params for _, t, _ in entries], n_values
 
     @staticmethod
     def _evaluated(x: np.ndarray) -> np.ndarray:

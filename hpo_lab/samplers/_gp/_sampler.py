@@ -433,25 +433,25 @@ class GPSampler(BaseSampler):
 
     def _training_data(
         self, view: StudyView, observed: list[FrozenTrial], layout: _Layout, key: _SpaceKey
-    ) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]:
-        """Feature rows, objective values and the parameters of each row."""
+    ) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]], int]:
+        """Feature rows, objective values, the parameters of each row, and how many values the
+        model has seen (what paces the hyperparameter refits: the rows, unless capped)."""
         rows = self._rows.setdefault(key, {})
-        x_list = []
-        for t in observed:
-            tk = _trial_key(t)
-            cached = rows.get(tk)
-            if cached is not None and cached[0] == t.params:
-                row = cached[1]
-            else:
-                row = layout.encode(t.params)
-                rows[tk] = (t.params, row)
-            x_list.append(row)
+        x = np.array([self._encoded(rows, layout, t) for t in observed])
         values = np.array([float(t.value) for t in observed])  # type: ignore[arg-type]
-        return np.array(x_list), values, [t.params for t in observed]
+        return x, values, [t.params for t in observed], len(values)
 
-    def _n_values(self, view: StudyView, observed: list[FrozenTrial], n_rows: int) -> int:
-        """How many values the model has seen: what paces the hyperparameter refits."""
-        return n_rows
+    @staticmethod
+    def _encoded(
+        rows: dict[_TrialKey, tuple[dict[str, Any], np.ndarray]], layout: _Layout, t: FrozenTrial
+    ) -> np.ndarray:
+        """``t``'s feature row, from ``rows`` (the space's cache) while its parameters match."""
+        tk = _trial_key(t)
+        cached = rows.get(tk)
+        if cached is None or cached[0] != t.params:
+            cached = (t.params, layout.encode(t.params))
+            rows[tk] = cached
+        return cached[1]
 
     @staticmethod
     def _incumbent(gp: Any, x: np.ndarray, y: np.ndarray) -> float:
@@ -477,13 +477,11 @@ class GPSampler(BaseSampler):
         key: _SpaceKey = tuple(declared.items())
         layout = self._layout(declared)
         observed = [t for t in self._observations(view) if all(n in t.params for n in declared)]
-        x, values, row_params = self._training_data(view, observed, layout, key)
+        x, values, row_params, n_values = self._training_data(view, observed, layout, key)
         sign = -1.0 if view.direction == "maximize" else 1.0
         y = warp_targets(sign * values)
 
-        params = self._fit(
-            (view.study_name, key), x, y, layout.groups, self._n_values(view, observed, len(y))
-        )
+        params = self._fit((view.study_name, key), x, y, layout.groups, n_values)
 
         x_model, y_model = x, y
         running = self._running_points(view, trial, key, layout)
