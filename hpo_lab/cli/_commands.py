@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 import hpo_lab
-from hpo_lab.pruners import DEFAULT_PRUNER, PRUNER_NAMES, make_pruner
+from hpo_lab.pruners import DEFAULT_PRUNER, PRUNER_NAMES, default_pruner, make_pruner
 from hpo_lab.samplers import SAMPLER_NAMES, make_sampler
 from hpo_lab.storages import BaseStorage, StorageError, StudyNotFoundError, get_storage
 from hpo_lab.study import Study
@@ -392,8 +392,9 @@ def _objective_from(script: str, name: str) -> Callable[..., Any]:
               show_default=True)
 @click.option("--sampler", type=click.Choice(SAMPLER_NAMES), default="auto", show_default=True)
 @click.option(
-    "--pruner", type=click.Choice(PRUNER_NAMES), default=DEFAULT_PRUNER, show_default=True,
-    help="prunes only an objective that asks trial.should_prune()",
+    "--pruner", type=click.Choice(PRUNER_NAMES), default=None,
+    help=f"[default: {DEFAULT_PRUNER} with rank_check=True] prunes only an objective that asks "
+    "trial.should_prune()",
 )
 @click.option("--seed", type=int, help="Seed of the sampler.")
 @click.option("--keep-going", is_flag=True,
@@ -412,7 +413,7 @@ def run_command(
     objective_name: str,
     direction: str,
     sampler: str,
-    pruner: str,
+    pruner: str | None,
     seed: int | None,
     keep_going: bool,
     no_progress: bool,
@@ -438,7 +439,7 @@ def run_command(
             storage=storage,
             direction=direction,
             sampler=make_sampler(sampler, seed),
-            pruner=make_pruner(pruner),
+            pruner=default_pruner() if pruner is None else make_pruner(pruner),
             load_if_exists=True,
         )
         before = len(study.trials)

@@ -27,7 +27,13 @@ from hpo_lab.notebook import _capture, _registry
 from hpo_lab.notebook._body import BodyError, CellObjective, unpicklable_names
 from hpo_lab.notebook._env import in_colab
 from hpo_lab.notebook._registry import Entry, Kept, UnknownNameError
-from hpo_lab.pruners._factory import DEFAULT_PRUNER, PRUNER_NAMES, make_pruner, parse_pruner_args
+from hpo_lab.pruners._factory import (
+    DEFAULT_PRUNER,
+    PRUNER_NAMES,
+    default_pruner,
+    make_pruner,
+    parse_pruner_args,
+)
 from hpo_lab.samplers._factory import SAMPLER_NAMES, make_sampler
 from hpo_lab.study._narrow_spec import parse_narrowing
 
@@ -102,6 +108,13 @@ def _kernel_storage() -> Any:
 
         _memory_storage = InMemoryStorage()
     return _memory_storage
+
+
+def _pruner(name: str | None, text: str | None) -> Any:
+    """``--pruner NAME --pruner-args "..."``; without a name, the default pruner (whose
+    defaults the arguments replace or add to)."""
+    kwargs = parse_pruner_args(text)
+    return default_pruner(**kwargs) if name is None else make_pruner(name, **kwargs)
 
 
 def _resolve_storage(spec: str | None) -> Any:
@@ -209,8 +222,9 @@ class HPOMagics(Magics):
     @argument(
         "--pruner",
         choices=_PRUNERS,
-        default=DEFAULT_PRUNER,
-        help=f"default: {DEFAULT_PRUNER} (it prunes only a body that asks trial.should_prune())",
+        default=None,
+        help=f"default: {DEFAULT_PRUNER} with rank_check=true (it prunes only a body that asks "
+        "trial.should_prune())",
     )
     @argument(
         "--pruner-args",
@@ -346,7 +360,7 @@ class HPOMagics(Magics):
                 storage=storage,
                 direction=direction,
                 sampler=make_sampler(args.sampler, args.seed),
-                pruner=make_pruner(args.pruner, **parse_pruner_args(args.pruner_args)),
+                pruner=_pruner(args.pruner, args.pruner_args),
                 load_if_exists=True,
                 warm_start_from=args.warm_start,
             )
@@ -363,7 +377,7 @@ class HPOMagics(Magics):
             "executor": args.executor,
             "sampler": args.sampler,
             "seed": args.seed,
-            "pruner": args.pruner,
+            "pruner": args.pruner or DEFAULT_PRUNER,
             "pruner_args": args.pruner_args,
             "budget": args.budget,
             "scheduler": scheduler,

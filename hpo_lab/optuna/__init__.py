@@ -11,7 +11,8 @@ Three ways to point Optuna code at hpo_lab:
 The names are Optuna's (``create_study``, ``samplers``, ``pruners``, ``trial``, ``study``,
 ``terminator``, ``artifacts``, ``visualization``, ...); each module says where hpo_lab differs.
 ``create_study`` defaults to ``TPESampler`` as Optuna does, and keeps hpo_lab's default pruner
-(``NopPruner``; Optuna's is ``MedianPruner``). Multi-objective studies are refused.
+(``HyperbandPruner(rank_check=True)``; Optuna's is ``MedianPruner``). Multi-objective studies
+are refused.
 
 :func:`import_study` and :func:`export_study` move a study's history from Optuna to hpo_lab
 and back (they need the real Optuna: the ``optuna`` extra).

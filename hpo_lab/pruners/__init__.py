@@ -3,6 +3,7 @@
 from hpo_lab.pruners._base import BasePruner
 from hpo_lab.pruners._factory import (
     DEFAULT_PRUNER,
+    DEFAULT_PRUNER_ARGS,
     PRUNER_NAMES,
     default_pruner,
     make_pruner,
@@ -21,6 +22,7 @@ from hpo_lab.trial._decision import PruneDecision
 
 __all__ = [
     "DEFAULT_PRUNER",
+    "DEFAULT_PRUNER_ARGS",
     "PRUNER_NAMES",
     "BasePruner",
     "HyperbandPruner",

@@ -149,8 +149,9 @@ class AutoSampler(BaseSampler):
         self._fidelity.reseed_rng(seed)
         self._share_rng(np.random.default_rng(seed))
 
-    def choose(self, view: StudyView) -> _Choice:
-        """Which model the rule picks for the next trial of ``view`` (see the class docstring).
+    def choose(self, view: StudyView, *, multi_fidelity: bool | None = None) -> _Choice:
+        """Which model the rule picks for the next trial of ``view`` (see the class docstring);
+        ``multi_fidelity`` overrides the sampler's own setting of rule 3.
 
         Example:
             >>> import hpo_lab
@@ -165,7 +166,9 @@ class AutoSampler(BaseSampler):
         ]
         if len(complete) >= self._max_gp_trials:
             return "tpe"
-        if self._multi_fidelity and fidelity_levels(view):
+        if multi_fidelity is None:
+            multi_fidelity = self._multi_fidelity
+        if multi_fidelity and fidelity_levels(view):
             finished = [t for t in view.get_trials(_FINISHED) if t.params]
             if len(finished) >= _FIDELITY_TRIALS_FACTOR * self._max_gp_trials:
                 return "tpe"

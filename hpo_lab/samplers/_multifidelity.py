@@ -125,8 +125,10 @@ class MultiFidelitySampler(BaseSampler):
       rung value of COMPLETE and PRUNED trials and maximizing expected improvement at the full
       resource. The resource's length scale is fitted: where early values predict final ones
       it is long and every cheap rung informs the proposals; where curves cross it is short
-      and they count little. It is used when the space suits a GP (flat, at most
-      ``AutoSampler``'s ``max_gp_dims`` parameters, not a large all-categorical space);
+      and they count little. It is used where ``AutoSampler`` would use it (its rule 3, from
+      the ``base`` if that is an ``AutoSampler``): the space suits a GP (flat, at most
+      ``max_gp_dims`` parameters, not a large all-categorical space), fewer than
+      ``max_gp_trials`` trials are COMPLETE and fewer than five times that have finished;
       otherwise, and with no rung pruner, the ``"level"`` rule applies.
     - ``model="level"`` (the default with a ``base``): BOHB's rule. The base sampler sees the
       highest level with at least ``min_observations`` values, through
@@ -238,12 +240,10 @@ class MultiFidelitySampler(BaseSampler):
             >>> MultiFidelitySampler().uses_joint_model(hpo_lab.create_study().view)
             False
         """
-        if self._model != "joint" or not fidelity_levels(view):
+        if self._model != "joint":
             return False
-        finished = [
-            t for t in view.get_trials((TrialState.COMPLETE, TrialState.PRUNED)) if t.params
-        ]
-        return self._rule.gp_suits(finished)
+        # AutoSampler's rule 3, its bounds on the trials included (past them, the base model).
+        return self._rule.choose(view, multi_fidelity=True) == "fidelity"
 
     def _plan_for(self, view: StudyView, trial: FrozenTrial) -> tuple[BaseSampler, StudyView]:
         key = (view.study_name, trial.trial_id)

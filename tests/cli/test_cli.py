@@ -243,3 +243,35 @@ def test_run_in_worker_processes(tmp_path: Path) -> None:
                       "--executor", "process", "--no-progress", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "train: 4 trials in" in out.stdout
+
+
+CROSSING = '''
+import math
+import hpo_lab
+
+def objective(trial):
+    u = trial.suggest_float("u", 0.0, 1.0)  # large u learns fast, small u ends best
+    for step in range(1, 28):
+        value = u + (1.0 - 2.0 * u) * math.exp(-step / 3.0)
+        trial.report(value, step)
+        if trial.should_prune():
+            raise hpo_lab.TrialPruned()
+    return value
+'''
+
+
+def test_run_prunes_with_the_rank_check_unless_a_pruner_is_named(tmp_path: Path) -> None:
+    (tmp_path / "cross.py").write_text(CROSSING)
+    for study, named in [("default", []), ("plain", ["--pruner", "hyperband"])]:
+        out = hpo_lab_cmd("run", "cross.py", "--storage", "c.db", "--study", study, "--trials",
+                          "60", "--sampler", "random", "--seed", "0", "--no-progress", *named,
+                          cwd=tmp_path)
+        assert out.returncode == 0, out.stderr
+    stored = {
+        name: hpo_lab.load_study(study_name=name, storage=str(tmp_path / "c.db")).system_attrs
+        for name in ("default", "plain")
+    }
+    assert stored["default"]["pruner:rank_check"]["relaxed"]["1"]["rho"] < 0
+    assert "pruner:rank_check" not in stored["plain"]
+    helptext = hpo_lab_cmd("run", "--help", cwd=tmp_path).stdout
+    assert "hyperband with rank_check=True" in " ".join(helptext.split())

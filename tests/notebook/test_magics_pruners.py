@@ -40,6 +40,27 @@ def test_asha_with_arguments_from_the_cell_line(shell: InteractiveShell) -> None
     assert pruned and all(t.decisions[-1].rule == "asha" for t in pruned)
 
 
+@pytest.mark.parametrize(
+    ("options", "checked", "factor"),
+    [
+        ("", True, 3),  # the default pruner: Hyperband with the rank check
+        ('--pruner-args "reduction_factor=4"', True, 4),  # arguments for the default pruner
+        ("--pruner hyperband", False, 3),  # a name is the class with its (Optuna's) defaults
+        ('--pruner hyperband --pruner-args "rank_check=true"', True, 3),
+    ],
+)
+def test_the_default_pruner_and_its_arguments(
+    shell: InteractiveShell, options: str, checked: bool, factor: int
+) -> None:
+    name = _name()
+    result = shell.run_cell(f"%%hpo {name} --trials 3 --no-panel --wait {options}\n{BODY}")
+    assert result.success, result.error_in_exec
+    pruner = shell.user_ns[name].pruner
+    assert type(pruner).__name__ == "HyperbandPruner"
+    assert (pruner.rank_check is not None) is checked
+    assert f"reduction_factor={factor}," in repr(pruner)
+
+
 def test_a_budget_in_steps_ends_the_run(shell: InteractiveShell) -> None:
     name = _name()
     result = shell.run_cell(

@@ -45,8 +45,9 @@ def test_import_and_export_refuse_to_run_on_the_shim() -> None:
 def test_optuna_defaults_and_a_refused_multi_objective_study() -> None:
     study = shim.create_study()
     assert isinstance(study.sampler, shim.samplers.TPESampler)
-    # Optuna's default pruner is MedianPruner; hpo_lab's is HyperbandPruner (measured).
-    assert isinstance(study.pruner, HyperbandPruner)
+    # Optuna's default pruner is MedianPruner; hpo_lab's is HyperbandPruner with the rank check
+    # (measured).
+    assert isinstance(study.pruner, HyperbandPruner) and study.pruner.rank_check is not None
     with pytest.raises(ValueError, match=r"^multi-objective optimisation is not supported yet"):
         shim.create_study(directions=["minimize", "maximize"])
     assert shim.create_study(directions=["maximize"]).direction == "maximize"

@@ -295,6 +295,23 @@ def test_the_joint_model_is_used_only_for_gp_spaces_with_rungs() -> None:
     assert not MultiFidelitySampler().uses_joint_model(conditional.view)
 
 
+def test_the_joint_model_hands_over_where_auto_sampler_does() -> None:
+    # AutoSampler's bounds on rule 3: max_gp_trials COMPLETE trials, or five times that
+    # finished (COMPLETE or PRUNED); past either the explicit sampler uses its "level" rule.
+    def joint_with(study: hpo_lab.Study, max_gp_trials: int) -> bool:
+        rule = AutoSampler(max_gp_trials=max_gp_trials, multi_fidelity=False)
+        joint = MultiFidelitySampler(rule, model="joint").uses_joint_model(study.view)
+        assert joint == (AutoSampler(max_gp_trials=max_gp_trials).choose(study.view) == "fidelity")
+        return joint
+
+    for n_trials, below, above in [(15, 6, 5), (30, 7, 6)]:
+        study = _study_with_rungs(lambda x, step: x + 1.0 / step, n_trials=n_trials)
+        complete = sum(t.state == TrialState.COMPLETE for t in study.trials)
+        assert complete == 5  # rung 9 takes one in nine; so 15 trials stop on the COMPLETE
+        # bound at max_gp_trials=5 and 30 trials on the finished bound at 6 (30 >= 5 * 6).
+        assert joint_with(study, below) and not joint_with(study, above)
+
+
 def test_the_joint_model_beats_the_plain_gp_under_successive_halving() -> None:
     # Few trials complete; the pruned ones' rung values tell the joint model where to look.
     def run(sampler: BaseSampler) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
@@ -49,6 +50,38 @@ def test_the_default_pruner_prunes_only_objectives_that_ask() -> None:
     never = hpo_lab.create_study(sampler=RandomSampler(seed=0), pruner=NopPruner())
     never.optimize(_curves(asks=True), n_trials=40)
     assert [t.state.value for t in never.trials] == ["COMPLETE"] * 40
+
+
+def _crossing(trial: Any) -> float:
+    """Large u learns fast, small u ends best: the ranking at the first steps is reversed."""
+    u = trial.suggest_float("u", 0.0, 1.0)
+    value = 0.0
+    for step in range(1, 28):
+        value = u + (1.0 - 2.0 * u) * math.exp(-step / 3.0)
+        trial.report(value, step)
+        if trial.should_prune():
+            raise hpo_lab.TrialPruned()
+    return value
+
+
+def test_the_default_pruner_checks_that_early_rankings_hold() -> None:
+    # Where curves cross, the default Hyperband relaxes the rung whose ranking is reversed, so
+    # it never stops the best of the same random draws; Optuna's HyperbandPruner() does.
+    plain_lost = 0
+    for seed in range(8):
+        best = {}
+        pruners = [("default", None), ("plain", HyperbandPruner()), ("none", NopPruner())]
+        for label, pruner in pruners:
+            study = hpo_lab.create_study(
+                study_name=f"cross{seed}", sampler=RandomSampler(seed=seed), pruner=pruner
+            )
+            study.optimize(_crossing, n_trials=80)
+            best[label] = study.best_value
+            if label == "default":
+                assert study.system_attrs["pruner:rank_check"]["relaxed"]["1"]["rho"] < 0
+        assert best["default"] == best["none"], (seed, best)
+        plain_lost += best["plain"] > best["none"]
+    assert plain_lost >= 3
 
 
 def test_load_study_defaults_to_auto_sampler(tmp_path: Any) -> None:
