@@ -233,6 +233,9 @@ def _pipeline_model(p: dict[str, Any]) -> Any:
             gamma=float(p["svc_gamma"]),
             degree=int(p["svc_degree"]) if kernel == "poly" else 3,
             coef0=1.0 if kernel == "poly" else 0.0,
+            # Unscaled features make a polynomial kernel's values ~1e20; libsvm then runs for
+            # hours. Capped, such a fit ends in well under a second (a poor, deterministic fit).
+            max_iter=1_000_000,
         )
     elif model == "knn":
         est = KNeighborsClassifier(

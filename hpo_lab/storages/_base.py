@@ -11,8 +11,10 @@ Contract (checked for every implementation by ``hpo_lab.testing.pytest_storages`
 * A finished trial (COMPLETE, PRUNED, FAIL) is never changed again except for attributes.
 * ``FrozenTrial`` objects returned are immutable snapshots; callers must not mutate them.
 * Every change to a trial advances the store's change cursor: ``get_trials_since(study_id, c)``
-  returns each trial changed after cursor ``c`` (once, in its latest form) and the new cursor.
-  The cursor is one counter for the whole store, so cursors of different studies compare.
+  returns each trial changed after cursor ``c`` (once, in its latest form) and the new cursor:
+  the store's counter at the read, even where this study did not change. The cursor is one
+  counter for the whole store, so cursors of different studies compare (a warm-started study
+  with no trials of its own yet pins its parent's trials with it).
 * Each trial records the cursor when it was created (``created_cursor``), when each step was
   reported (``report_cursors``) and when it finished (``finished_cursor``), from which the
   study can be rebuilt as it stood at any cursor (``hpo_lab.views.trials_as_of``).
@@ -246,7 +248,9 @@ class BaseStorage(abc.ABC):
 
     @abc.abstractmethod
     def get_trials_since(self, study_id: int, cursor: int) -> tuple[list[FrozenTrial], int]:
-        """Trials changed after ``cursor`` (ordered by number) and the new cursor.
+        """Trials changed after ``cursor`` (ordered by number) and the new cursor: the store's
+        change counter as of the same read (every change of the study up to it is either in
+        the list or at or before ``cursor``), also where no change of this study came since.
 
         Cursor 0 returns every trial.
         """

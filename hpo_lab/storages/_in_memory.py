@@ -353,8 +353,8 @@ class InMemoryStorage(BaseStorage):
             rec = self._record(study_id)
             i = bisect.bisect_right(rec.changes, (cursor, float("inf")))
             numbers = sorted({n for _, n in rec.changes[i:]})
-            new_cursor = rec.changes[-1][0] if rec.changes else cursor
-            return [rec.trials[n] for n in numbers], max(cursor, new_cursor)
+            # The store's counter, not the study's last change: see BaseStorage.
+            return [rec.trials[n] for n in numbers], max(cursor, self._version)
 
     # -- internals -----------------------------------------------------------------------------
     def _record(self, study_id: int) -> _StudyRecord:

@@ -137,6 +137,8 @@ _COLUMNS = (
     "fail_message, worker, decisions, parent_trial_id, parent_number, created_version, "
     "report_versions, finished_version"
 )
+# The same columns named through their table, for a join with a table that has a ``value``.
+_TRIAL_COLUMNS = ", ".join(f"trials.{c.strip()}" for c in _COLUMNS.split(","))
 
 
 def _migrate_1_to_2(conn: sqlite3.Connection) -> None:
@@ -1174,18 +1176,20 @@ class SQLiteStorage(BaseStorage):
         return int(rows[0][0])
 
     def get_trials_since(self, study_id: int, cursor: int) -> tuple[list[FrozenTrial], int]:
-        # One SELECT reads one snapshot; versions commit in increasing order, so every change
-        # after this snapshot gets a version above the cursor returned here.
+        # One SELECT reads one snapshot, the store's counter with the changed rows (a row of
+        # NULLs joined to the counter where none changed); versions commit in increasing order,
+        # so every change after this snapshot gets a version above the cursor returned here.
         rows = self._read(
-            f"SELECT {_COLUMNS}, version FROM trials WHERE study_id = ? AND version > ? "
-            "ORDER BY number",
+            f"SELECT counters.value AS store_cursor, {_TRIAL_COLUMNS} FROM counters "
+            "LEFT JOIN trials ON trials.study_id = ? AND trials.version > ? "
+            "WHERE counters.name = 'version' ORDER BY trials.number",
             (study_id, int(cursor)),
         )
-        if not rows:
+        new_cursor = max(int(cursor), int(rows[0]["store_cursor"]))
+        changed = [self._frozen(r) for r in rows if r["trial_id"] is not None]
+        if not changed:
             self._check_study_read(study_id)
-            return [], int(cursor)
-        new_cursor = max(int(cursor), max(r["version"] for r in rows))
-        return [self._frozen(r) for r in rows], new_cursor
+        return changed, new_cursor
 
     def _check_study_read(self, study_id: int) -> None:
         if not self._read("SELECT 1 FROM studies WHERE study_id = ?", (study_id,)):

@@ -504,6 +504,22 @@ class StorageContract:
         assert new_cursor >= cursor
         assert [x.trial_id for x in storage.get_trials_since(other, 0)[0]] == [t.trial_id]
 
+    def test_cursor_is_the_stores_even_without_changes(
+        self, storage: BaseStorage, study_id: int
+    ) -> None:
+        # A study that has not changed still reads the store's counter, so a warm-started
+        # child with no trials of its own pins its parent's finished trials with its cursor.
+        other = storage.create_new_study("busy", "minimize")
+        t = storage.create_new_trial(other)
+        done = storage.finish_trial(t.trial_id, TrialState.COMPLETE, 1.0)
+        assert done.finished_cursor is not None
+        changed, cursor = storage.get_trials_since(study_id, 0)
+        assert changed == []
+        assert cursor >= done.finished_cursor
+        mine = storage.create_new_trial(study_id)
+        changed, later = storage.get_trials_since(study_id, cursor)
+        assert changed == [mine] and later > cursor
+
     # -- threads -------------------------------------------------------------------------------
     def test_threads_hammer_one_storage(self, storage: BaseStorage, study_id: int) -> None:
         n_threads, per_thread = 6, 25

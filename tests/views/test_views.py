@@ -82,3 +82,21 @@ def test_a_pruner_decides_on_a_view_as_of_a_decision() -> None:
 def test_trials_view_checks_its_direction() -> None:
     with pytest.raises(ValueError, match="direction must be 'minimize' or 'maximize'"):
         TrialsView("s", "upwards", [])
+
+
+@pytest.mark.parametrize("sqlite", [False, True])
+def test_a_fresh_child_snapshot_holds_its_parents_trials(tmp_path: Any, sqlite: bool) -> None:
+    storage = f"sqlite:///{tmp_path / 'runs.db'}" if sqlite else None
+    parent = hpo_lab.create_study(study_name="parent", storage=storage)
+    parent.optimize(_curve, n_trials=5)
+    other = hpo_lab.create_study(study_name="busy", storage=parent.storage)
+    other.optimize(_curve, n_trials=2)  # changes of another study move the store's cursor
+    child = hpo_lab.create_study(study_name="child", storage=parent.storage,
+                                 warm_start_from=parent)
+    snap = child.view.snapshot()
+    assert [t.number for t in snap.get_trials()] == [t.number for t in parent.trials]
+    assert snap.cursor >= max(t.finished_cursor or 0 for t in other.trials)
+    # What a sampler saw in the child before its first trial replays the same.
+    assert len(view_as_of(child.view, snap.cursor).get_trials()) == 5
+    child.optimize(_curve, n_trials=1)
+    assert len(child.view.snapshot().get_trials()) == 6
