@@ -5,7 +5,8 @@
 ``python -m hpo_lab.optuna script.py`` does). Each script runs as ``__main__`` in a fresh
 temporary folder with fixed seeds (an Optuna sampler made without a seed gets seed 0);
 ``fig.show()`` draws nothing. OUT.json maps each name to ``{"ok", "result", "error",
-"seconds", "shown"}``, where ``result`` is the JSON the script printed after ``RESULT``.
+"seconds", "shown", "log"}``, where ``result`` is the JSON the script printed after ``RESULT``
+and ``log`` the messages logged at INFO or above while it ran.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import functools
 import inspect
 import io
 import json
+import logging
 import os
 import random
 import runpy
@@ -80,6 +82,10 @@ def main() -> None:
         random.seed(0)
         np.random.seed(0)
         buffer = io.StringIO()
+        logged: list[str] = []
+        handler = logging.Handler(logging.INFO)
+        handler.emit = lambda record: logged.append(record.getMessage())  # type: ignore[method-assign]
+        logging.getLogger().addHandler(handler)
         start = time.perf_counter()
         entry: dict[str, object] = {"ok": False, "result": None, "error": None}
         with tempfile.TemporaryDirectory() as tmp:
@@ -93,11 +99,13 @@ def main() -> None:
                 entry["traceback"] = traceback.format_exc()
             finally:
                 os.chdir(home)
+                logging.getLogger().removeHandler(handler)
         for line in buffer.getvalue().splitlines():
             if line.startswith("RESULT "):
                 entry["result"] = json.loads(line[len("RESULT "):])
         entry["seconds"] = round(time.perf_counter() - start, 2)
         entry["shown"] = shown[0]
+        entry["log"] = logged
         report[name] = entry
     Path(out).write_text(json.dumps(report, indent=1))
 

@@ -112,10 +112,16 @@ def test_integration_example_runs_unchanged_on_hpo_lab(
 def test_an_objective_that_asks_should_prune_is_pruned_by_default(
     on_hpo_lab: dict[str, Any], on_optuna: dict[str, Any]
 ) -> None:
-    # Optuna prunes with MedianPruner by default, hpo_lab with HyperbandPruner: Optuna's
-    # pruning example, which sets no pruner, prunes on both.
+    # Optuna prunes with MedianPruner by default, hpo_lab with HyperbandPruner(rank_check=True):
+    # Optuna's pruning example, which sets no pruner, prunes on Optuna. On hpo_lab a rung
+    # prunes once its ranking is shown to predict the final one (six trials through it, not
+    # selected there); in 30 trials of a noisy score that may not happen, and the pruner then
+    # says so in the log. Its brackets hash the study's random name, so both outcomes occur.
     assert on_optuna["simple_pruning"]["result"]["n_pruned"] > 0
-    assert on_hpo_lab["simple_pruning"]["result"]["n_pruned"] > 0
+    ours = on_hpo_lab["simple_pruning"]
+    relaxed = [m for m in ours["log"] if "pruning relaxed at step(s)" in m]
+    assert ours["result"]["n_pruned"] > 0 or relaxed, ours["log"]
+    assert all("not surely >= 0.5" in m or "Spearman" in m for m in relaxed)
     # With a pruner given explicitly both prune.
     assert on_hpo_lab["plot_study"]["result"]["pruned"] > 0
     assert on_optuna["plot_study"]["result"]["pruned"] > 0
