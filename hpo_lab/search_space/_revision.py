@@ -282,7 +282,10 @@ def build_constraint(name: str, declared: Distribution, spec: Any) -> Distributi
             f"cannot narrow {name!r} to [{shown_low}, {shown_high}]: outside its declared range "
             f"{describe_range(declared)} ({', '.join(outside)})"
         )
-    low_f, high_f = max(low_f, float(declared.low)), min(high_f, float(declared.high))
+    # Both ends clipped into the declared range (a bound within the tolerance outside it may
+    # lie beyond the other end of a zero-width range; clipping keeps low <= high).
+    lo, hi = float(declared.low), float(declared.high)
+    low_f, high_f = min(max(low_f, lo), hi), max(min(high_f, hi), lo)
     narrowed = apply_constraint(declared, FloatDistribution(low_f, high_f))
     if narrowed is None:
         raise ValueError(

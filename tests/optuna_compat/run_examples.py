@@ -58,6 +58,17 @@ def _seed_optuna_samplers(optuna: Any) -> None:
         cls.__init__ = functools.wraps(init)(seeded)
 
 
+class _Collect(logging.Handler):
+    """Keeps the messages logged at INFO or above."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
 def main() -> None:
     mode, out, *names = sys.argv[1:]
     warnings.simplefilter("ignore")
@@ -82,9 +93,7 @@ def main() -> None:
         random.seed(0)
         np.random.seed(0)
         buffer = io.StringIO()
-        logged: list[str] = []
-        handler = logging.Handler(logging.INFO)
-        handler.emit = lambda record: logged.append(record.getMessage())  # type: ignore[method-assign]
+        handler = _Collect()
         logging.getLogger().addHandler(handler)
         start = time.perf_counter()
         entry: dict[str, object] = {"ok": False, "result": None, "error": None}
@@ -105,7 +114,7 @@ def main() -> None:
                 entry["result"] = json.loads(line[len("RESULT "):])
         entry["seconds"] = round(time.perf_counter() - start, 2)
         entry["shown"] = shown[0]
-        entry["log"] = logged
+        entry["log"] = handler.messages
         report[name] = entry
     Path(out).write_text(json.dumps(report, indent=1))
 

@@ -98,6 +98,16 @@ def test_any_spec_gives_a_constraint_that_applies_or_an_error_naming_the_paramet
     assert SpaceRevision(1, {"p": constraint}).applied_to({"p": declared}) == {"p": True}
 
 
+def test_a_bound_within_the_tolerance_beyond_a_zero_width_range_narrows_to_it() -> None:
+    # Found by hypothesis: the low bound, a hair above high (within the tolerance), was clipped
+    # below but not above, and the range came out inverted with an error naming no parameter.
+    point = FloatDistribution(0.0, 0.0)
+    assert build_constraint("p", point, (1e-58, 1e-58)) == point
+    assert build_constraint("p", FloatDistribution(1.0, 1.0), (1.0 - 1e-15, None)) == (
+        FloatDistribution(1.0, 1.0)
+    )
+
+
 def test_build_constraint() -> None:
     assert build_constraint("k", K, (3, 9)) == IntDistribution(4, 8)
     assert build_constraint("k", K, (None, 9)) == IntDistribution(0, 8)
