@@ -562,3 +562,26 @@ def test_long_studies_fit_the_bad_group_to_at_most_max_bad_kernels(
     rand = hpo_lab.create_study(sampler=RandomSampler(seed=0))
     rand.optimize(_mixed, n_trials=80)
     assert study.best_value < rand.best_value
+
+
+def test_grid_keys_match_exactly_the_equal_grid_points() -> None:
+    from hpo_lab.samplers._tpe._parzen import Dimension
+    from hpo_lab.samplers._tpe._sampler import _grid_keys
+
+    rng = np.random.default_rng(0)
+    small = [Dimension.categorical(5), Dimension(0.0, 1.0, step=0.25), Dimension(1, 8, step=1)]
+    # Wide grids whose cell count passes 2**62 take the byte-string path.
+    wide = [Dimension(0, 10**7, step=1)] * 3
+    for dims in (small, wide):
+        cells = np.column_stack([
+            rng.integers(0, 5, 400), rng.integers(0, 5, 400) * 0.25, rng.integers(1, 9, 400)
+        ]) if dims is small else rng.integers(0, 3, (400, 3)).astype(float)
+        keys = _grid_keys(cells, dims)
+        assert keys is not None
+        same = keys[:, None] == keys[None, :]
+        assert np.array_equal(same, np.all(cells[:, None, :] == cells[None, :, :], axis=2))
+    # A row off the grid (outside a narrowed range) never matches a row on it.
+    off = np.array([[0.0, 0.0, 1.0], [0.0, 1.25, 1.0], [4.0, 1.0, 8.0]])
+    keys = _grid_keys(off, small)
+    assert keys is not None and keys[1] == -1 and keys[0] != keys[2] and keys[0] >= 0
+    assert _grid_keys(off, [Dimension(0.0, 1.0), *small[1:]]) is None  # a continuous column

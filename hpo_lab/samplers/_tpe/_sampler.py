@@ -616,6 +616,8 @@ class TPESampler(BaseSampler):
         if joint:
             both = np.vstack([obs[present], liar[liar_ok]])
             seen = _grid_keys(both, target) if _NO_REPEATS else None
+            if seen is not None:
+                seen = np.sort(seen)  # looked up by bisection below
             for _ in range(_REDRAWS):
                 with np.errstate(invalid="ignore"):
                     acquisition = l_est.log_pdf(candidates) - g_est.log_pdf(candidates)
@@ -629,7 +631,7 @@ class TPESampler(BaseSampler):
                 # draw again when all of them were.
                 cand_keys = _grid_keys(candidates, target)
                 assert cand_keys is not None  # same dimensions as ``seen``
-                fresh = ~np.isin(cand_keys, seen)
+                fresh = ~_in_sorted(cand_keys, seen)
                 if np.any(fresh):
                     acquisition[~fresh] = -np.inf
                     break
@@ -685,13 +687,37 @@ def _grid_keys(points: np.ndarray, dims: list[Dimension]) -> np.ndarray | None:
     if any(not d.is_categorical and d.step is None for d in dims) or not dims:
         return None
     cells = np.empty(points.shape, dtype=np.int64)
+    sizes: list[int] = []
     for j, d in enumerate(dims):
         if d.is_categorical:
             cells[:, j] = points[:, j]
+            sizes.append(d.n_choices)
         else:
             assert d.step is not None
             cells[:, j] = np.round((points[:, j] - d.low) / d.step)
+            sizes.append(round((d.high - d.low) / d.step) + 1)
+    if math.prod(sizes) < 2**62:
+        # One integer per grid point (mixed radix): np.isin sorts these ~10x faster than the
+        # byte strings below. A row off the grid (an observation outside a narrowed range)
+        # gets -1: it never equals a proposal, which is always on the grid.
+        radix = np.cumprod([1, *sizes[:-1]], dtype=np.int64)
+        on_grid = np.all((cells >= 0) & (cells < np.array(sizes)), axis=1)
+        return np.where(on_grid, cells @ radix, -1)
     return np.ascontiguousarray(cells).view(np.dtype((np.void, 8 * len(dims)))).ravel()
+
+
+def _in_sorted(keys: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
+    """``np.isin(keys, sorted_keys)`` for a sorted ``sorted_keys``: a bisection per key (a few
+    candidates against thousands of observations; ``np.isin`` sorts both every time).
+
+    Example:
+        >>> _in_sorted(np.array([3, 4, 9]), np.array([1, 3, 9]))
+        array([ True, False,  True])
+    """
+    if not len(sorted_keys):
+        return np.zeros(len(keys), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    return np.asarray(sorted_keys[at] == keys)
 
 
 def _check_constraints(values: Any) -> list[float]:
