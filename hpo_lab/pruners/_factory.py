@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import shlex
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from hpo_lab.pruners._base import BasePruner
@@ -71,7 +72,7 @@ PRUNER_NAMES: tuple[str, ...] = tuple(_FACTORIES)
 DEFAULT_PRUNER = "hyperband"
 
 #: Its arguments: the class's defaults (Optuna's) but for the rank check.
-DEFAULT_PRUNER_ARGS: Mapping[str, Any] = {"rank_check": True}
+DEFAULT_PRUNER_ARGS: Mapping[str, Any] = MappingProxyType({"rank_check": True})
 
 
 def default_pruner(**kwargs: Any) -> BasePruner:
