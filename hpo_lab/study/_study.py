@@ -150,6 +150,9 @@ class Study:
         # derived cache is stored as one (key, value) pair so a key never meets another's value.
         self._cache_lock = threading.RLock()
         self._cache: list[FrozenTrial] = []
+        # Numbers of the cached trials not finished yet, so that asking for running (or
+        # waiting) trials does not scan a long study.
+        self._unfinished: dict[int, None] = {}
         self._cursor = 0
         self._revisions: list[SpaceRevision] | None = None
         # (key, the inherited trials inside the current revision's ranges, all that fit the
@@ -256,8 +259,13 @@ class Study:
             if changed:
                 cache = self._cache
                 declared, declared_at = self._own_declared, self._declared_at
+                unfinished = self._unfinished
                 for t in changed:
                     n = t.number
+                    if t.state.is_finished():
+                        unfinished.pop(n, None)
+                    else:
+                        unfinished[n] = None
                     for name, d in t.distributions.items():
                         if declared_at.get(name, -1) <= n and declared.get(name) != d:
                             declared[name] = d
@@ -287,7 +295,15 @@ class Study:
             >>> len(s.get_trials(states=[hpo_lab.TrialState.COMPLETE]))
             3
         """
-        trials = self._sync()
+        if isinstance(states, (tuple, list, set, frozenset)) and not any(
+            s.is_finished() for s in states
+        ):
+            # Running or waiting trials only: the few unfinished ones, not the whole study.
+            with self._cache_lock:
+                cache = self._sync()
+                trials = [cache[n] for n in sorted(self._unfinished)]
+        else:
+            trials = self._sync()
         if deepcopy:
             if states is None:
                 return [t.copy() for t in trials if t is not None]

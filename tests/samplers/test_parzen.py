@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import mpmath
 import numpy as np
 import pytest
@@ -384,3 +386,120 @@ def test_a_summary_follows_the_weight_of_the_history_to_one_block() -> None:
     assert np.abs(np.cumsum(picked) - np.cumsum(w[:old])).max() <= block * (1 + 1e-9)
     pe = ParzenEstimator(rows, [Dimension.continuous(0.0, n - 1.0)], rw)
     assert pe.n_kernels == len(rows) + 1 <= max_kernels + 1
+
+
+def _discrete_reference_terms(dim: Dimension, v: np.ndarray, mu: np.ndarray,
+                              sigma: np.ndarray) -> np.ndarray:
+    """Kernel-by-kernel log mass of the cells of ``v`` ``(m, k)``, normalized on the box."""
+    assert dim.step is not None
+    t = np.log if dim.log else (lambda u: u)
+    lo, hi = dim.t_bounds
+    left = np.maximum(v - dim.step / 2, 0.5 * dim.low) if dim.log else v - dim.step / 2
+    a = np.maximum(t(left), lo)[:, None]
+    b = np.minimum(t(v + dim.step / 2), hi)[:, None]
+    mass = _norm_log_mass(((a - mu) / sigma).ravel(), ((b - mu) / sigma).ravel())
+    log_z = _norm_log_mass((lo - mu) / sigma, (hi - mu) / sigma)
+    return mass.reshape(len(v), len(mu)) - log_z[None, :]
+
+
+@pytest.mark.parametrize("prior_weight", [1.0, 0.0])
+def test_joint_grid_log_pdf_matches_a_kernel_by_kernel_reference(
+    monkeypatch: pytest.MonkeyPatch, prior_weight: float
+) -> None:
+    # Integer, stepped, log-integer and categorical columns in one joint mixture (the linear-
+    # space path), with hundreds of kernels on a few distinct values (cells computed once per
+    # offset) and two far-apart clusters of narrow kernels: without a prior, a point with one
+    # coordinate in each cluster is in the deep tail of every kernel in one column (the
+    # log-space fallback).
+    from hpo_lab.samplers._tpe import _parzen
+
+    rng = np.random.default_rng(5)
+    dims = [Dimension.discrete(0, 100), Dimension.discrete(-1.0, 1.0, step=0.05),
+            Dimension.discrete(1, 64, log=True), Dimension.categorical(4)]
+    n = 600
+    low_cluster = rng.random(n) < 0.5
+    obs = np.column_stack([
+        np.where(low_cluster, rng.integers(0, 8, n), rng.integers(92, 101, n)),
+        np.round(np.where(low_cluster, rng.integers(0, 5, n), rng.integers(36, 41, n))
+                 * 0.05 - 1.0, 10),
+        rng.integers(1, 65, n),
+        rng.integers(0, 4, n),
+    ]).astype(float)
+    w = rng.uniform(0.1, 1.0, n)
+    pe = ParzenEstimator(obs, dims, w, prior_weight=prior_weight)
+    points = pe.sample(rng, 40)
+    points[:3, 0], points[:3, 1] = 0.0, 1.0  # low on one column, high on the other
+    points[3:6, 0], points[3:6, 1] = 100.0, -1.0
+    # The reference, kernel by kernel in log space.
+    mu = np.column_stack([obs[:, 0], obs[:, 1], np.log(obs[:, 2])])
+    k = n + (prior_weight > 0)
+    if prior_weight > 0:
+        mu = np.vstack([mu, [[50.0, 0.0, 0.5 * (np.log(0.5) + np.log(64.5))]]])
+    sigma = pe.bandwidths
+    with np.errstate(divide="ignore"):
+        comp = np.log(pe.weights[:, 0])[None, :] + sum(
+            _discrete_reference_terms(dims[j], points[:, j], mu[:, j], sigma[:, j])
+            for j in range(3)
+        )
+        table = np.full((k, 4), prior_weight / n)
+        table[np.arange(n), obs[:, 3].astype(int)] += 1.0
+        table[n:] = 1.0
+        table /= table.sum(axis=1, keepdims=True)
+        comp += np.log(table[:, points[:, 3].astype(int)].T)
+    ref = special.logsumexp(comp, axis=1)
+    fallback: list[int] = []
+    log_space = _parzen._joint_log_space
+
+    def spy(columns: object, log_w: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        fallback.extend(rows.tolist())
+        return log_space(columns, log_w, rows)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_parzen, "_joint_log_space", spy)
+    shared: list[bool] = []
+    share = _parzen._shared_cells
+
+    def spy_share(*args: Any) -> Any:
+        out = share(*args)
+        shared.append(out is not None)
+        return out
+
+    monkeypatch.setattr(_parzen, "_shared_cells", spy_share)
+    # Each (value, kernel) cell computed once per distinct offset, and the general path.
+    for share_min in (0, 10**9):
+        monkeypatch.setattr(_parzen, "_SHARE_MIN", share_min)
+        fallback.clear()
+        got = pe.log_pdf(points)
+        if prior_weight == 0:
+            assert ref[:6].max() < -60  # the crossing points are deep in the tails
+            assert set(fallback) & set(range(6))  # redone in log space
+        else:
+            assert not fallback
+        np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
+    assert shared == [True, True]  # the integer and the stepped column
+    monkeypatch.undo()
+    # Truncated (a narrowed grid, fewer choices): the same mixture renormalized, so the log
+    # densities inside move by one constant.
+    sub = pe.truncate([Dimension.discrete(2, 97), dims[1], dims[2],
+                       Dimension.categorical(4, allowed=[0, 1, 3])])
+    inside = (points[:, 0] >= 2) & (points[:, 0] <= 97) & (points[:, 3] != 2)
+    shift = sub.log_pdf(points[inside]) - got[inside]
+    np.testing.assert_allclose(shift, shift[0], rtol=0, atol=1e-10)
+    assert np.all(sub.log_pdf(points[~inside]) == -np.inf)
+
+
+def test_categorical_bandwidth_fixes_the_off_choice_mass() -> None:
+    dims = [Dimension.categorical(5)]
+    x = np.arange(5.0)[:, None]
+    obs = np.array([[2.0]] * 40)
+    # No prior: each kernel keeps 1 - b on its choice and b / 4 on each other one.
+    pe = ParzenEstimator(obs, dims, prior_weight=0.0, categorical_bandwidth=0.2)
+    np.testing.assert_allclose(np.exp(pe.log_pdf(x)), [0.05, 0.05, 0.8, 0.05, 0.05])
+    # b = 0 with the prior: counts plus one uniform pseudo-observation (Bergstra et al. 2011).
+    pe = ParzenEstimator(obs, dims, prior_weight=1.0, categorical_bandwidth=0.0)
+    np.testing.assert_allclose(np.exp(pe.log_pdf(x)), np.array([1, 1, 201, 1, 1]) / 205)
+    # The default sharpens with n: off-choice mass prior_weight / n per choice.
+    few = ParzenEstimator(obs[:2], dims, weights=np.ones(2), prior_weight=1e-9)
+    many = ParzenEstimator(obs, dims, prior_weight=1e-9)
+    assert np.exp(few.log_pdf(x))[2] < np.exp(many.log_pdf(x))[2] < 1.0
+    with pytest.raises(ValueError, match=r"categorical_bandwidth must be None or in \[0, 1\)"):
+        ParzenEstimator(obs, dims, categorical_bandwidth=1.5)

@@ -328,6 +328,10 @@ def test_threaded_asks_and_reseed() -> None:
         ({"prior_weight": 0.0}, "prior_weight must be finite and > 0"),
         ({"max_bad_kernels": 4}, "max_bad_kernels must be an integer >= 8 or None"),
         ({"max_bad_kernels": True}, "max_bad_kernels"),
+        ({"categorical_bandwidth": 1.0},
+         r"categorical_bandwidth must be None or a number in \[0, 1\), but got "
+         r"categorical_bandwidth=1.0"),
+        ({"categorical_bandwidth": "0.2"}, "categorical_bandwidth"),
     ],
 )
 def test_bad_arguments_raise(kwargs: dict[str, Any], match: str) -> None:
@@ -585,3 +589,43 @@ def test_grid_keys_match_exactly_the_equal_grid_points() -> None:
     keys = _grid_keys(off, small)
     assert keys is not None and keys[1] == -1 and keys[0] != keys[2] and keys[0] >= 0
     assert _grid_keys(off, [Dimension(0.0, 1.0), *small[1:]]) is None  # a continuous column
+
+
+def test_categorical_bandwidth_reaches_the_estimators(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hpo_lab.samplers._tpe import _sampler
+
+    seen: list[Any] = []
+
+    class Recording(_sampler.ParzenEstimator):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            seen.append(kwargs.get("categorical_bandwidth"))
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(_sampler, "ParzenEstimator", Recording)
+    for bw, multivariate in ((0.2, True), (0.0, False), (None, True)):
+        seen.clear()
+        study = hpo_lab.create_study(
+            sampler=TPESampler(seed=0, categorical_bandwidth=bw, multivariate=multivariate)
+        )
+        study.optimize(
+            lambda t: t.suggest_float("x", 0, 1) + len(t.suggest_categorical("c", ["a", "bb"])),
+            n_trials=12,
+        )
+        assert seen and set(seen) == {bw}
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_grid_point_is_not_proposed_twice(seed: int) -> None:
+    # In a space of grid values and choices only, TPE skips candidates already evaluated (the
+    # observations' keys are kept sorted between asks and merged as trials finish).
+    def objective(trial: Any) -> float:
+        x = trial.suggest_int("x", 0, 9)
+        y = trial.suggest_float("y", 0.0, 0.9, step=0.1)
+        c = trial.suggest_categorical("c", ["a", "b", "c"])
+        return (x - 3) ** 2 + (y - 0.4) ** 2 + (c != "b")
+
+    study = hpo_lab.create_study(sampler=TPESampler(seed=seed, n_startup_trials=5))
+    study.optimize(objective, n_trials=80)
+    points = [(t.params["x"], round(t.params["y"], 6), t.params["c"]) for t in study.trials]
+    repeats = [i for i in range(5, len(points)) if points[i] in points[:i]]
+    assert repeats == []

@@ -174,6 +174,33 @@ def test_get_trials_by_state() -> None:
     assert [t.number for t in study.get_trials(deepcopy=True, states=[TrialState.RUNNING])] == [1]
 
 
+def test_running_and_waiting_trials_follow_changes_made_elsewhere(tmp_path: Any) -> None:
+    # Unfinished trials are looked up without scanning the study: what another handle on the
+    # same file starts, finishes or enqueues must show all the same, in number order.
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    a = hpo_lab.create_study(study_name="s", storage=storage)
+    b = hpo_lab.load_study(study_name="s", storage=storage)
+    unfinished = (TrialState.RUNNING, TrialState.WAITING)
+
+    def numbers(study: hpo_lab.Study, states: Any) -> list[int]:
+        return [t.number for t in study.get_trials(deepcopy=False, states=states)]
+
+    t0, t1, t2 = a.ask(), a.ask(), a.ask()
+    assert numbers(b, {TrialState.RUNNING}) == [0, 1, 2]
+    b.tell(t1.number, 1.0)
+    b.enqueue_trial({"x": 0.5})
+    assert numbers(a, [TrialState.RUNNING]) == [0, 2]
+    assert numbers(a, (TrialState.WAITING,)) == [3]
+    assert numbers(a, unfinished) == [0, 2, 3]
+    a.tell(t0, 0.0)
+    b.tell(t2.number, state=TrialState.PRUNED)
+    assert numbers(a, unfinished) == [3]
+    a.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)  # runs the enqueued trial
+    assert numbers(a, unfinished) == numbers(b, unfinished) == []
+    # A mixed set of states (finished among them) still reads the whole study.
+    assert numbers(b, (TrialState.RUNNING, TrialState.COMPLETE)) == [0, 1, 3]
+
+
 # -- review fixes ---------------------------------------------------------------------------
 class _FloatRaises:
     def __float__(self) -> float:

@@ -125,6 +125,8 @@ class _History:
         # arrive (a finished trial's key never changes), so an ask never sorts the history.
         self._keys: list[tuple[float, float, float, float, int]] = []
         self.order = np.empty(0, dtype=np.intp)
+        # (space, rows, their sorted grid keys) of the last proposal: see seen_keys.
+        self._seen: tuple[Any, np.ndarray, np.ndarray] | None = None
 
     def _grow(self) -> None:
         self.capacity *= 2
@@ -210,6 +212,33 @@ class _History:
                 self.active[found] = True
             self.inherited_ids = ids
             self.version += 1
+
+    def seen_keys(
+        self, space: Any, rows: np.ndarray, points: np.ndarray, dims: list[Dimension]
+    ) -> np.ndarray | None:
+        """The sorted :func:`_grid_keys` of the observations ``points`` (of history ``rows``)
+        in ``dims``; ``space`` identifies the encoding of ``points``.
+
+        Rows are only added to a history, so from one proposal to the next the rows usually
+        grow by one at the end: only the new ones are keyed and merged in.
+        """
+        cached = self._seen
+        if cached is not None and cached[0] == space:
+            old_rows, old_keys = cached[1], cached[2]
+            n_old = len(old_rows)
+            if n_old <= len(rows) and np.array_equal(rows[:n_old], old_rows):
+                new = _grid_keys(points[n_old:], dims)
+                assert new is not None  # the same dimensions gave keys before
+                new.sort()
+                keys = np.insert(old_keys, np.searchsorted(old_keys, new), new)
+                self._seen = (space, rows, keys)
+                return keys
+        found = _grid_keys(points, dims)
+        if found is None:
+            return None
+        found.sort()
+        self._seen = (space, rows, found)
+        return found
 
     @property
     def n_active(self) -> int:
@@ -315,6 +344,11 @@ class TPESampler(BaseSampler):
         prior_weight: Weight of the prior kernel in both estimators.
         consider_magic_clip: Clip kernel widths below (Bergstra et al. 2011).
         consider_endpoints: Let the range ends count as neighbours for univariate widths.
+        categorical_bandwidth: Off-choice mass of a categorical kernel: ``None`` (the default)
+            spreads the prior weight over the observations, so kernels sharpen as a group
+            grows (Optuna's rule); a number ``b`` in ``[0, 1)`` keeps ``1 - b`` on the
+            observed choice and ``b / (C - 1)`` on each other (``0``: Bergstra et al. 2011's
+            counts; ``0.2``: Watanabe 2023). ``benchmarks/tpe_categorical.py`` compares them.
         constant_liar: Count RUNNING trials as bad observations, so that parallel workers do
             not all propose the same point.
         bandwidth: Kernel widths of joint (multivariate) estimators: ``"neighbor"`` (per
@@ -359,6 +393,7 @@ class TPESampler(BaseSampler):
         prior_weight: float = 1.0,
         consider_magic_clip: bool = True,
         consider_endpoints: bool = False,
+        categorical_bandwidth: float | None = None,
         constant_liar: bool = True,
         bandwidth: Literal["neighbor", "scott"] = "neighbor",
         constraints_func: Callable[[FrozenTrial], Sequence[float]] | None = None,
@@ -388,6 +423,18 @@ class TPESampler(BaseSampler):
         self._prior_weight = float(prior_weight)
         self._magic_clip = consider_magic_clip
         self._endpoints = consider_endpoints
+        if categorical_bandwidth is not None and (
+            isinstance(categorical_bandwidth, bool)
+            or not isinstance(categorical_bandwidth, (int, float))
+            or not 0.0 <= categorical_bandwidth < 1.0
+        ):
+            raise ValueError(
+                "categorical_bandwidth must be None or a number in [0, 1), but got "
+                f"categorical_bandwidth={categorical_bandwidth!r}"
+            )
+        self._categorical_bandwidth = (
+            None if categorical_bandwidth is None else float(categorical_bandwidth)
+        )
         self._constant_liar = constant_liar
         if bandwidth not in ("neighbor", "scott"):
             raise ValueError(f"bandwidth must be 'neighbor' or 'scott', but got {bandwidth!r}")
@@ -602,6 +649,7 @@ class TPESampler(BaseSampler):
             "bandwidth": self._bandwidth if joint else "neighbor",
             "magic_clip": self._magic_clip,
             "consider_endpoints": self._endpoints,
+            "categorical_bandwidth": self._categorical_bandwidth,
         }
         l_est = self._fit(obs[below], split.age[below], domain, fit)
         above_obs = np.vstack([obs[above], liar[liar_ok]])
@@ -614,10 +662,17 @@ class TPESampler(BaseSampler):
         candidates = l_est.sample(self._rng, self._n_ei_candidates)
         # Eq. 6 of Bergstra et al. (2011): EI grows with l(x) / g(x).
         if joint:
-            both = np.vstack([obs[present], liar[liar_ok]])
-            seen = _grid_keys(both, target) if _NO_REPEATS else None
-            if seen is not None:
-                seen = np.sort(seen)  # looked up by bisection below
+            seen: np.ndarray | None = None
+            if _NO_REPEATS:
+                # Looked up by bisection below.
+                seen = history.seen_keys(
+                    (tuple(space.items()), tuple(target)), split.rows[present], obs[present],
+                    target,
+                )
+                if seen is not None and np.any(liar_ok):
+                    running_keys = _grid_keys(liar[liar_ok], target)
+                    assert running_keys is not None  # the same dimensions
+                    seen = np.sort(np.concatenate([seen, running_keys]))
             for _ in range(_REDRAWS):
                 with np.errstate(invalid="ignore"):
                     acquisition = l_est.log_pdf(candidates) - g_est.log_pdf(candidates)
@@ -686,16 +741,11 @@ def _grid_keys(points: np.ndarray, dims: list[Dimension]) -> np.ndarray | None:
     when a column is continuous (a repeat is then impossible in practice)."""
     if any(not d.is_categorical and d.step is None for d in dims) or not dims:
         return None
-    cells = np.empty(points.shape, dtype=np.int64)
-    sizes: list[int] = []
-    for j, d in enumerate(dims):
-        if d.is_categorical:
-            cells[:, j] = points[:, j]
-            sizes.append(d.n_choices)
-        else:
-            assert d.step is not None
-            cells[:, j] = np.round((points[:, j] - d.low) / d.step)
-            sizes.append(round((d.high - d.low) / d.step) + 1)
+    # Categorical columns hold their choice index already: offset 0, step 1.
+    lows = np.array([0.0 if d.is_categorical else d.low for d in dims])
+    steps = np.array([1.0 if d.is_categorical else d.step for d in dims], dtype=float)
+    sizes = [d.n_choices if d.is_categorical else d.n_values for d in dims]
+    cells = np.round((points - lows) / steps).astype(np.int64)
     if math.prod(sizes) < 2**62:
         # One integer per grid point (mixed radix): these sort and compare ~10x faster than
         # the byte strings below. A row off the grid (an observation outside a narrowed range)
