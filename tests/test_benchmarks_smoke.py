@@ -104,3 +104,24 @@ def test_warm_start_quick_prints_a_table(tmp_path: Path) -> None:
         faster, slower = (int(x) for x in wins.split("/"))
         assert faster + slower <= 2
     assert "The child's median is lower on " in out.stdout
+
+
+def test_tpe_categorical_prints_paired_comparisons(tmp_path: Path) -> None:
+    out = _bench(
+        str(ROOT / "benchmarks" / "tpe_categorical.py"), "--problems", "nas_cells", "--seeds",
+        "3", "--trials", "30", "--variants", "default", "bw=0", "bw=0.2", "--jobs", "1",
+        cwd=tmp_path,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    rows = [
+        [c.strip() for c in line.split("|")[1:-1]]
+        for line in out.stdout.splitlines() if line.startswith("| nas_cells")
+    ]
+    assert [r[1] for r in rows] == ["default", "bw=0", "bw=0.2"]
+    for _, variant, *regrets, versus in rows:
+        assert all(float(r) >= 0 for r in regrets)
+        if variant == "default":
+            assert versus == ""
+        else:
+            better, worse = (int(x) for x in versus.split(",")[0].split("/"))
+            assert better + worse <= 3 and "p = " in versus
