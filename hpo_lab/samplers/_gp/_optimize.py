@@ -13,7 +13,8 @@ columns of the model's feature matrix:
   a scaled one-hot block; it is improved by trying every allowed choice.
 
 The search: a scrambled Sobol' design plus caller-given starting points, the best few refined by
-alternating L-BFGS-B on the continuous coordinates and a neighbour sweep on the others.
+alternating L-BFGS-B on the continuous coordinates and a neighbour sweep on the others, all
+inside optional per-coordinate bounds (a trust region).
 """
 
 from __future__ import annotations
@@ -107,15 +108,18 @@ class MixedSpace:
                 x[np.arange(len(z)), cols] = ONE_HOT_SCALE
         return x
 
-    def neighbours(self, z: np.ndarray, i: int) -> np.ndarray:
-        """Points that differ from ``z (P,)`` in coordinate ``i`` only, shape ``(k, P)``."""
+    def neighbours(
+        self, z: np.ndarray, i: int, lower: float = 0.0, upper: float = 1.0
+    ) -> np.ndarray:
+        """Points that differ from ``z (P,)`` in coordinate ``i`` only, shape ``(k, P)``;
+        a numeric coordinate stays in ``[lower, upper]``."""
         d = self.dims[i]
         if d.kind == "categorical":
             values = (np.arange(len(d.allowed)) + 0.5) / len(d.allowed)
         else:
             cell = 1.0 / max(d.n_values, 1)
             moves = np.array([cell, *_DISCRETE_MOVES])
-            values = np.clip(np.concatenate([z[i] - moves, z[i] + moves]), 0.0, 1.0)
+            values = np.clip(np.concatenate([z[i] - moves, z[i] + moves]), lower, upper)
         out = np.repeat(z[None, :], len(values), axis=0)
         out[:, i] = values
         return out
@@ -126,6 +130,8 @@ def _refine_continuous(
     z: np.ndarray,
     value_and_grad: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
     maxiter: int,
+    lower: np.ndarray,
+    upper: np.ndarray,
 ) -> np.ndarray:
     """L-BFGS-B on the continuous coordinates of every row of ``z`` at once.
 
@@ -147,12 +153,12 @@ def _refine_continuous(
         z[:, cont].ravel(),
         jac=True,
         method="L-BFGS-B",
-        bounds=[(0.0, 1.0)] * (m * k),
+        bounds=list(zip(np.tile(lower[cont], m), np.tile(upper[cont], m))),
         # Log-EI differences of a millionth do not change which point is proposed.
         options={"maxiter": maxiter, "ftol": 1e-6},
     )
     out = z.copy()
-    out[:, cont] = np.clip(res.x.reshape(m, k), 0.0, 1.0)
+    out[:, cont] = np.clip(res.x.reshape(m, k), lower[cont], upper[cont])
     return out
 
 
@@ -173,6 +179,8 @@ def optimize_acquisition(
     n_rounds: int = 3,
     maxiter: int = 50,
     exclude: np.ndarray | None = None,
+    lower: np.ndarray | None = None,
+    upper: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float]:
     """The coordinates ``z (P,)`` of the best point found, and its acquisition value.
 
@@ -191,6 +199,9 @@ def optimize_acquisition(
             running), unless nothing else is found. This matters in discrete spaces, where the
             search would otherwise land on an evaluated point whenever the acquisition peaks
             there.
+        lower, upper: Per-coordinate bounds ``(P,)`` inside ``[0, 1]`` that the search stays
+            in (a trust region); the whole box when omitted. A categorical coordinate is
+            always searched over all its choices.
 
     Example:
         >>> space = MixedSpace([Dimension("continuous", (0,))], n_features=1)
@@ -210,14 +221,16 @@ def optimize_acquisition(
         return values
 
     p = len(space.dims)
+    lo = np.zeros(p) if lower is None else np.clip(np.asarray(lower, dtype=float), 0.0, 1.0)
+    hi = np.ones(p) if upper is None else np.clip(np.asarray(upper, dtype=float), lo, 1.0)
     log2 = max(1, math.ceil(math.log2(max(n_candidates, 2))))
     try:
         sobol = qmc.Sobol(p, scramble=True, rng=rng)
     except TypeError:  # scipy < 1.15 names the argument seed
         sobol = qmc.Sobol(p, scramble=True, seed=rng)
-    z = sobol.random_base2(log2)
+    z = lo + sobol.random_base2(log2) * (hi - lo)
     if starts is not None and len(starts):
-        z = np.vstack([z, np.clip(starts, 0.0, 1.0)])
+        z = np.vstack([z, np.clip(starts, lo, hi)])
     values = score(space.features(z))
     if not np.isfinite(values).any():
         # Every candidate has been evaluated (a small discrete space): repeat the best one.
@@ -238,12 +251,12 @@ def optimize_acquisition(
     values = values[picked]
     for _ in range(n_rounds):
         if space.continuous:
-            z = _refine_continuous(space, z, value_and_grad, maxiter)
+            z = _refine_continuous(space, z, value_and_grad, maxiter, lo, hi)
             values = score(space.features(z))
         changed = False
         for i in space.other:
             # The neighbours of every row in one batch: one model evaluation per coordinate.
-            cands = [space.neighbours(z[row], i) for row in range(len(z))]
+            cands = [space.neighbours(z[row], i, lo[i], hi[i]) for row in range(len(z))]
             all_values = score(space.features(np.vstack(cands)))
             offset = 0
             for row, cand in enumerate(cands):

@@ -288,6 +288,15 @@ class GPSampler(BaseSampler):
       The hyperparameters are fitted on real observations only.
     - **No repeats.** A point already evaluated or running is not proposed again while
       anything else is found (in discrete spaces the acquisition often peaks on the incumbent).
+    - **Many parameters.** With 11 or more numeric parameters the acquisition is maximized
+      inside a box around the best observation (a TuRBO-style trust region, Eriksson et al.
+      2019): its side per parameter follows the fitted length scale, it doubles after three
+      improvements in a row and halves after five trials without one, and it starts again at
+      its initial size once it has shrunk below 1/128. The model still sees every observation.
+      Measured on the sampler benchmark (10 seeds, 100 trials, median normalized regret
+      against the global search): Hartmann-6 among 14 dummy parameters 0.0039 -> 0.00022,
+      among 34 0.0032 -> 0.00071, Styblinski-Tang-20 0.37 -> 0.23; with 10 parameters
+      (Levy-10) it was worse (0.026 -> 0.074), hence the threshold.
     - **Speed.** The hyperparameters are searched with restarts on the first fit and whenever
       the data have doubled, and refined from the previous fit every ``n/20`` observations;
       every ask conditions the GP on all observations. BLAS runs single-threaded during an ask
@@ -303,6 +312,9 @@ class GPSampler(BaseSampler):
         deterministic_objective: Whether the objective returns the same value for the same
             parameters; the noise variance is then fixed near zero instead of fitted.
         n_candidates: Size of the Sobol' design scanned before local refinement.
+        trust_region: Whether the acquisition is maximized only inside a trust region around
+            the best point (see *Many parameters*): ``None`` (the default) when the joint space
+            has 11 or more numeric parameters, ``True`` always, ``False`` never.
 
     ``copy.deepcopy`` and ``pickle`` give an independent sampler in the same state: random
     state, fitted hyperparameters (by study name and space) and proposals for trials in
@@ -325,6 +337,7 @@ class GPSampler(BaseSampler):
         constant_liar: bool = True,
         deterministic_objective: bool = False,
         n_candidates: int = 512,
+        trust_region: bool | None = None,
     ) -> None:
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise TypeError(f"seed must be an int or None, but got seed={seed!r}")
@@ -347,6 +360,11 @@ class GPSampler(BaseSampler):
         # that an evaluated point has no expected improvement left and is not proposed again.
         self._fixed_noise = _DETERMINISTIC_NOISE if deterministic_objective else None
         self._n_candidates = n_candidates
+        if trust_region is not None and not isinstance(trust_region, bool):
+            raise TypeError(
+                f"trust_region must be True, False or None, but got trust_region={trust_region!r}"
+            )
+        self._trust_region = trust_region
         self._rng = np.random.default_rng(seed)
         self._lock = threading.RLock()
         # Declared relative space per asked trial id, handed from infer_... to sample_relative.
@@ -505,13 +523,61 @@ class GPSampler(BaseSampler):
         # The best observations, projected into the box, seed the local search.
         best = np.argsort(y, kind="stable")[:3]
         starts = np.array([layout.coordinates(row_params[i], effective) for i in best])
+        lower, upper = self._trust_bounds(observed, sign, layout, effective, params)
         z, _ = optimize_acquisition(
             box, acq, acq.value_and_grad, self._rng, starts=starts,
             n_candidates=self._n_candidates, exclude=np.vstack([self._evaluated(x), running]),
+            lower=lower, upper=upper,
         )
         proposal = {n: decode_unit(effective[n], float(z[j])) for j, n in enumerate(layout.names)}
         self._pending[(view.study_name, trial.trial_id)] = (key, box.features(z[None, :])[0])
         return proposal
+
+    def _trust_bounds(
+        self,
+        observed: list[FrozenTrial],
+        sign: float,
+        layout: _Layout,
+        effective: dict[str, Distribution],
+        params: KernelParams,
+    ) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """The trust region's coordinate bounds, or ``(None, None)`` when none is used."""
+        from hpo_lab.samplers._gp._trust import (
+            TRUST_REGION_MIN_DIMS,
+            region_bounds,
+            region_length,
+        )
+
+        numeric = [
+            j for j, n in enumerate(layout.names)
+            if not isinstance(layout.declared[n], CategoricalDistribution)
+        ]
+        if not numeric or self._trust_region is False or (
+            self._trust_region is None and len(numeric) < TRUST_REGION_MIN_DIMS
+        ):
+            return None, None
+        # Inherited trials first, then this study's in trial order; the start-up design (with
+        # the inherited trials counted towards it) sets the first best value.
+        ordered = sorted(observed, key=lambda t: (t.origin is None, t.number))
+        n_inherited = sum(t.origin is not None for t in ordered)
+        n_initial = n_inherited + max(0, self._n_startup_trials - n_inherited)
+        values = [sign * float(t.value) for t in ordered]  # type: ignore[arg-type]
+        length = region_length(values, n_initial)
+        best = ordered[int(np.argmin(values))]
+        center = np.array(layout.coordinates(best.params, effective))
+        lengthscales = np.ones(len(layout.names))
+        spans = np.ones(len(layout.names))
+        for j in numeric:
+            name = layout.names[j]
+            dist, eff = layout.declared[name], effective[name]
+            assert isinstance(eff, (FloatDistribution, IntDistribution))
+            # Parameter j is column group j: its length scale is exp(-log_weight / 2).
+            lengthscales[j] = math.exp(-0.5 * float(params.log_weights[j]))
+            spans[j] = encode_unit(dist, eff.high) - encode_unit(dist, eff.low)
+        lo, hi = region_bounds(center[numeric], length, lengthscales[numeric], spans[numeric])
+        lower, upper = np.zeros(len(layout.names)), np.ones(len(layout.names))
+        lower[numeric], upper[numeric] = lo, hi
+        return lower, upper
 
     def _fit(
         self, key: tuple[str, _SpaceKey], x: np.ndarray, y: np.ndarray, groups: np.ndarray,
