@@ -129,9 +129,24 @@ def styblinski_tang8(p: dict[str, Any]) -> float:
     return float(np.sum(x**4 - 16 * x**2 + 5 * x) / 2)
 
 
+def styblinski_tang20(p: dict[str, Any]) -> float:
+    """Styblinski-Tang in 20-d on [-5, 5]^20; minimum -39.16617 x 20."""
+    x = _vector(p, 20)
+    return float(np.sum(x**4 - 16 * x**2 + 5 * x) / 2)
+
+
 def levy10(p: dict[str, Any]) -> float:
     """Levy in 10-d on [-10, 10]^10; minimum 0 at (1, ..., 1)."""
-    w = 1 + (_vector(p, 10) - 1) / 4
+    return _levy(_vector(p, 10))
+
+
+def levy20(p: dict[str, Any]) -> float:
+    """Levy in 20-d on [-10, 10]^20; minimum 0 at (1, ..., 1)."""
+    return _levy(_vector(p, 20))
+
+
+def _levy(x: np.ndarray) -> float:
+    w = 1 + (x - 1) / 4
     head = math.sin(math.pi * w[0]) ** 2
     mid = np.sum((w[:-1] - 1) ** 2 * (1 + 10 * np.sin(math.pi * w[:-1] + 1) ** 2))
     tail = (w[-1] - 1) ** 2 * (1 + math.sin(2 * math.pi * w[-1]) ** 2)
@@ -317,6 +332,8 @@ PROBLEMS: dict[str, Problem] = {
         Problem("rosenbrock4", _box("x", 4, -5.0, 10.0), rosenbrock4, 0.0),
         Problem("styblinski_tang8", _box("x", 8, -5.0, 5.0), styblinski_tang8, -39.16617 * 8),
         Problem("levy10", _box("x", 10, -10.0, 10.0), levy10, 0.0),
+        Problem("styblinski_tang20", _box("x", 20, -5.0, 5.0), styblinski_tang20, -39.16617 * 20),
+        Problem("levy20", _box("x", 20, -10.0, 10.0), levy20, 0.0),
         Problem(
             "mixed",
             (
@@ -425,8 +442,10 @@ def random_params(problem: Problem, rng: np.random.Generator) -> dict[str, Any]:
 METHOD_VERSIONS = {
     "random": 1,
     "tpe": 3,
-    "gp": 3,
-    "auto": 3,
+    "gp": 4,
+    "gp-global": 1,
+    "gp-trust": 1,
+    "auto": 4,
     "optuna-random": 1,
     "optuna-tpe": 1,
     "optuna-tpe-uni": 1,
@@ -435,8 +454,12 @@ METHOD_VERSIONS = {
     "hyperopt-tpe": 1,
     "smac": 1,
 }
-#: Methods run sequentially on every problem (``smac`` only when asked for: it is slow).
-SEQUENTIAL_METHODS = tuple(m for m in METHOD_VERSIONS if m != "smac")
+#: Methods run sequentially on every problem (``smac`` only when asked for: it is slow;
+#: ``gp-global`` and ``gp-trust``, the GP without and always with its trust region, only when
+#: asked for: they are ablations).
+SEQUENTIAL_METHODS = tuple(
+    m for m in METHOD_VERSIONS if m not in ("smac", "gp-global", "gp-trust")
+)
 #: Parallel variants, ``<method>@<jobs>``: ``study.optimize(n_jobs=4)`` on threads, with an
 #: objective that sleeps :data:`PARALLEL_SLEEP_MS` so that trials overlap.
 PARALLEL_METHODS = ("tpe@4", "gp@4", "auto@4", "optuna-tpe@4", "optuna-gp@4")
@@ -496,6 +519,8 @@ def _run_hpo_lab(method: str, problem: Problem, seed: int, n_trials: int, jobs: 
         "random": lambda: samplers.RandomSampler(seed=seed),
         "tpe": lambda: samplers.TPESampler(seed=seed),
         "gp": lambda: samplers.GPSampler(seed=seed),
+        "gp-global": lambda: samplers.GPSampler(seed=seed, trust_region=False),
+        "gp-trust": lambda: samplers.GPSampler(seed=seed, trust_region=True),
         "auto": lambda: samplers.AutoSampler(seed=seed),
     }[method]()
     study = hpo_lab.create_study(sampler=sampler)
