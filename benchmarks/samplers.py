@@ -125,13 +125,15 @@ def rosenbrock4(p: dict[str, Any]) -> float:
 
 def styblinski_tang8(p: dict[str, Any]) -> float:
     """Styblinski-Tang in 8-d on [-5, 5]^8; minimum -39.16617 x 8."""
-    x = _vector(p, 8)
-    return float(np.sum(x**4 - 16 * x**2 + 5 * x) / 2)
+    return _styblinski_tang(_vector(p, 8))
 
 
 def styblinski_tang20(p: dict[str, Any]) -> float:
     """Styblinski-Tang in 20-d on [-5, 5]^20; minimum -39.16617 x 20."""
-    x = _vector(p, 20)
+    return _styblinski_tang(_vector(p, 20))
+
+
+def _styblinski_tang(x: np.ndarray) -> float:
     return float(np.sum(x**4 - 16 * x**2 + 5 * x) / 2)
 
 

@@ -565,16 +565,15 @@ class GPSampler(BaseSampler):
         length = region_length(values, n_initial)
         best = ordered[int(np.argmin(values))]
         center = np.array(layout.coordinates(best.params, effective))
-        lengthscales = np.ones(len(layout.names))
-        spans = np.ones(len(layout.names))
-        for j in numeric:
+        # Parameter j is column group j: its length scale is exp(-log_weight / 2).
+        lengthscales = np.array([math.exp(-0.5 * float(params.log_weights[j])) for j in numeric])
+        spans = np.empty(len(numeric))
+        for k, j in enumerate(numeric):
             name = layout.names[j]
             dist, eff = layout.declared[name], effective[name]
             assert isinstance(eff, (FloatDistribution, IntDistribution))
-            # Parameter j is column group j: its length scale is exp(-log_weight / 2).
-            lengthscales[j] = math.exp(-0.5 * float(params.log_weights[j]))
-            spans[j] = encode_unit(dist, eff.high) - encode_unit(dist, eff.low)
-        lo, hi = region_bounds(center[numeric], length, lengthscales[numeric], spans[numeric])
+            spans[k] = encode_unit(dist, eff.high) - encode_unit(dist, eff.low)
+        lo, hi = region_bounds(center[numeric], length, lengthscales, spans)
         lower, upper = np.zeros(len(layout.names)), np.ones(len(layout.names))
         lower[numeric], upper[numeric] = lo, hi
         return lower, upper

@@ -716,13 +716,12 @@ class ParzenEstimator:
                 out.append((self._num[i], per_value[back], inverse))
         for i, j in enumerate(self._cat):
             codes = x[:, j].astype(np.intp)
-            inverse = self._rows[i]
-            rows = self._tables[i]
-            ok = (codes >= 0) & (codes < rows.shape[1])
+            table = self._tables[i]  # one row per choice (and the prior): see self._rows
+            ok = (codes >= 0) & (codes < table.shape[1])
             with np.errstate(divide="ignore"):
-                vals: np.ndarray = np.log(rows[:, np.where(ok, codes, 0)].T)
+                vals: np.ndarray = np.log(table[:, np.where(ok, codes, 0)].T)
             vals[~ok] = -np.inf
-            out.append((j, vals, inverse))
+            out.append((j, vals, self._rows[i]))
         return out
 
     def _continuous_t(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
