@@ -31,6 +31,7 @@ FACTORIES: dict[str, SamplerFactory] = {
     "tpe_fast": lambda seed: TPESampler(seed=seed, n_startup_trials=2),
     "gp_fast": lambda seed: GPSampler(seed=seed, n_startup_trials=2),
     "gp_trust_region": lambda seed: GPSampler(seed=seed, n_startup_trials=2, trust_region=True),
+    "gp_input_warping": lambda seed: GPSampler(seed=seed, n_startup_trials=2, input_warping=True),
 }
 
 

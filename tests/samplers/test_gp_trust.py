@@ -77,12 +77,14 @@ def _history(sampler: GPSampler) -> hpo_lab.Study:
 def test_after_failures_the_search_stays_near_the_best_point(seed: int) -> None:
     logging.disable(logging.WARNING)
     try:
-        confined = _history(GPSampler(seed=seed, trust_region=True)).ask().suggest_float(
-            "x", 0.0, 1.0
-        )
-        free = _history(GPSampler(seed=seed, trust_region=False)).ask().suggest_float(
-            "x", 0.0, 1.0
-        )
+        # Without input warping: the spike at 0.2 would make a warped global model stay near
+        # it too, and this compares the region with the global search of one model.
+        confined = _history(
+            GPSampler(seed=seed, trust_region=True, input_warping=False)
+        ).ask().suggest_float("x", 0.0, 1.0)
+        free = _history(
+            GPSampler(seed=seed, trust_region=False, input_warping=False)
+        ).ask().suggest_float("x", 0.0, 1.0)
     finally:
         logging.disable(logging.NOTSET)
     # 10 start-up values and 20 failures: halved four times, 0.8 / 16 = 0.05 wide.

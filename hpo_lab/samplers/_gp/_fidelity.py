@@ -101,7 +101,8 @@ class FidelityGPSampler(GPSampler):
         max_model_points: int = DEFAULT_MAX_MODEL_POINTS,
     ) -> None:
         # The trust region replays COMPLETE values only, which under a pruner are few and late.
-        super().__init__(seed, n_startup_trials, trust_region=False)
+        # Input warping is not measured on the multi-fidelity benchmark, so it stays off here.
+        super().__init__(seed, n_startup_trials, trust_region=False, input_warping=False)
         self._max_points = _validation.check_int("max_model_points", max_model_points, 2)
 
     def _observations(self, view: StudyView) -> list[FrozenTrial]:  # type: ignore[override]
