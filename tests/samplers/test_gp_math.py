@@ -17,6 +17,7 @@ from hpo_lab.samplers._gp._gp import (
     _FitData,
     _neg_log_posterior,
     fit_kernel_params,
+    kumaraswamy,
     log_marginal_likelihood,
 )
 from hpo_lab.samplers._gp._kernel import matern52, matern52_grad_weights, scaled_sqdist
@@ -71,9 +72,10 @@ def test_weight_gradient_matches_finite_differences() -> None:
 
 
 # -- marginal likelihood -------------------------------------------------------------------------
+@pytest.mark.parametrize("warped", [False, True])
 @pytest.mark.parametrize("cached", [True, False])
 def test_marginal_likelihood_gradient_matches_finite_differences(
-    cached: bool, monkeypatch: pytest.MonkeyPatch
+    cached: bool, warped: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if not cached:  # the path for data too large to keep pairwise distances
         monkeypatch.setattr(gp_module, "_MAX_CACHED_DISTANCES", 0)
@@ -82,11 +84,15 @@ def test_marginal_likelihood_gradient_matches_finite_differences(
     # A categorical one-hot block (columns 2 and 3) shares one length scale.
     x[:, 2:] = 0.0
     x[np.arange(25), 2 + rng.integers(0, 2, 25)] = ONE_HOT_SCALE
+    x[:, 1] = np.round(x[:, 1] * 4) / 4  # an integer's grid
     y = np.sin(5 * x[:, 0]) + x[:, 1] ** 2 + x[:, 2] + 0.01 * rng.normal(size=25)
     y = (y - y.mean()) / y.std()
-    data = _FitData(x, y, np.array([0, 1, 2, 2]))
-    assert (data.sq_diffs is not None) == cached
-    theta = np.array([0.3, 1.5, -0.7, 0.2, math.log(1e-3)])
+    # With the warp, columns 0 and 1 pass through a Kumaraswamy CDF with these log a, log b.
+    warp = (0, 1) if warped else ()
+    data = _FitData(x, y, np.array([0, 1, 2, 2]), warp)
+    assert (data.sq_diffs is not None) == (cached and not warped)
+    log_warp = [0.4, -0.3, -0.5, 0.6] if warped else []
+    theta = np.array([0.3, 1.5, -0.7, *log_warp, 0.2, math.log(1e-3)])
     value, grad = _neg_log_posterior(theta, data)
     fd = _fd_grad(lambda t: _neg_log_posterior(t, data)[0], theta)
     np.testing.assert_allclose(grad, fd, rtol=1e-5, atol=1e-6)
@@ -162,11 +168,16 @@ def test_posterior_interpolates_a_known_function() -> None:
     assert far_var[0] == pytest.approx(math.exp(params.log_signal), rel=1e-3)
 
 
-def test_posterior_gradients_match_finite_differences() -> None:
+@pytest.mark.parametrize("warped", [False, True])
+def test_posterior_gradients_match_finite_differences(warped: bool) -> None:
     rng = np.random.default_rng(8)
     x = rng.random((30, 3))
     y = rng.normal(size=30)
-    gp = GPPosterior(x, y, np.arange(3), KernelParams(np.array([1.0, 2.0, 0.5]), 0.2, -5.0))
+    params = KernelParams(np.array([1.0, 2.0, 0.5]), 0.2, -5.0)
+    if warped:  # the chain rule through the input warping of columns 0 and 2
+        params = KernelParams(params.log_weights, 0.2, -5.0, (0, 2),
+                              np.array([[-0.7, 0.4], [0.3, -0.5]]))
+    gp = GPPosterior(x, y, np.arange(3), params)
     xs = rng.random((4, 3))
     mean, var, dmean, dvar = gp.predict_with_grad(xs)
     mean2, var2 = gp.predict(xs)
@@ -310,3 +321,56 @@ def test_optimizer_uses_given_starting_points() -> None:
         space, f, fg, np.random.default_rng(3), n_candidates=2, starts=np.array([[0.12]])
     )
     assert z[0] == pytest.approx(0.123, abs=1e-5)
+
+
+# -- input warping -------------------------------------------------------------------------------
+def _warped(point: np.ndarray, log_a: float, log_b: float) -> float:
+    return float(kumaraswamy(point[None, :], np.array([log_a]), np.array([log_b]))[0][0, 0])
+
+
+def test_kumaraswamy_is_a_monotone_map_of_the_unit_interval_with_exact_derivatives() -> None:
+    x = np.linspace(0.0, 1.0, 101)[:, None]
+    same, *_ = kumaraswamy(x, np.zeros(1), np.zeros(1))
+    np.testing.assert_allclose(same, np.clip(x, 1e-6, 1 - 1e-6), atol=1e-12)
+    for log_a, log_b in [(-1.5, 0.3), (0.8, -1.2), (2.0, 2.0)]:
+        w, *_ = kumaraswamy(x, np.array([log_a]), np.array([log_b]))
+        assert np.all(np.diff(w[:, 0]) > 0)
+        assert w.min() >= 0.0 and w.max() <= 1.0
+        inner = np.linspace(0.05, 0.95, 7)[:, None]
+        _, d_a, d_b, d_x = kumaraswamy(inner, np.array([log_a]), np.array([log_b]))
+        for k, point in enumerate(inner):
+            fa = _fd_grad(lambda t, p=point, b=log_b: _warped(p, t[0], b), np.array([log_a]))
+            fb = _fd_grad(lambda t, p=point, a=log_a: _warped(p, a, t[0]), np.array([log_b]))
+            fx = _fd_grad(lambda t, a=log_a, b=log_b: _warped(t, a, b), point)
+            np.testing.assert_allclose([d_a[k, 0], d_b[k, 0], d_x[k, 0]],
+                                       [fa[0], fb[0], fx[0]], rtol=1e-5, atol=1e-9)
+
+
+def test_the_identity_warp_gives_the_unwarped_likelihood() -> None:
+    rng = np.random.default_rng(2)
+    x, y = rng.random((25, 4)), rng.normal(size=25)
+    groups = np.arange(4)
+    plain = KernelParams(np.array([0.3, 1.5, -0.7, 0.2]), 0.2, math.log(1e-3))
+    identity = KernelParams(plain.log_weights, 0.2, math.log(1e-3), (0, 1, 3), np.zeros((2, 3)))
+    assert log_marginal_likelihood(x, y, groups, identity) == pytest.approx(
+        log_marginal_likelihood(np.clip(x, 1e-6, 1 - 1e-6), y, groups, plain), rel=1e-12
+    )
+
+
+def test_the_fit_stretches_the_end_of_a_column_where_the_function_changes_fast() -> None:
+    rng = np.random.default_rng(4)
+    x = rng.random((60, 2))
+    # A response that varies on a log scale in column 0 (as a learning rate declared on a linear
+    # scale) and linearly in column 1.
+    y = np.sin(2.0 * np.log10(x[:, 0] + 1e-3)) + 0.5 * x[:, 1]
+    y = (y - y.mean()) / y.std()
+    groups = np.arange(2)
+    warped = fit_kernel_params(x, y, groups, rng=rng, n_restarts=3, warp_columns=(0, 1))
+    plain = fit_kernel_params(x, y, groups, rng=rng, n_restarts=3)
+    assert warped.log_warp is not None
+    # a < 1 (log a < 0) stretches the low end of column 0, far more than anything in column 1.
+    assert warped.log_warp[0, 0] < -0.5
+    assert abs(warped.log_warp[0, 1]) < 0.5 and abs(warped.log_warp[1, 1]) < 0.5
+    assert log_marginal_likelihood(x, y, groups, warped) > (
+        log_marginal_likelihood(x, y, groups, plain) + 5.0
+    )

@@ -1,4 +1,7 @@
-"""Input warping in the GP: the Kumaraswamy CDF, its gradients, its fit, and the sampler option."""
+"""Input warping in the GP sampler: what it finds, where the default uses it, the option.
+
+The warp's own math (the Kumaraswamy CDF, the likelihood's and the posterior's gradients
+through it, its fit) is tested in ``test_gp_math.py``."""
 
 from __future__ import annotations
 
@@ -11,114 +14,6 @@ import pytest
 
 import hpo_lab
 from hpo_lab.samplers import GPSampler
-from hpo_lab.samplers._gp import _gp as gp_module
-from hpo_lab.samplers._gp._gp import (
-    GPPosterior,
-    KernelParams,
-    _FitData,
-    _neg_log_posterior,
-    fit_kernel_params,
-    kumaraswamy,
-    log_marginal_likelihood,
-)
-
-
-def _fd(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
-    g = np.zeros_like(x)
-    for i in range(len(x)):
-        e = np.zeros_like(x)
-        e[i] = eps
-        g[i] = (f(x + e) - f(x - e)) / (2 * eps)
-    return g
-
-
-def _warped(point: np.ndarray, log_a: float, log_b: float) -> float:
-    return float(kumaraswamy(point[None, :], np.array([log_a]), np.array([log_b]))[0][0, 0])
-
-
-def test_kumaraswamy_is_a_monotone_map_of_the_unit_interval_with_exact_derivatives() -> None:
-    x = np.linspace(0.0, 1.0, 101)[:, None]
-    same, *_ = kumaraswamy(x, np.zeros(1), np.zeros(1))
-    np.testing.assert_allclose(same, np.clip(x, 1e-6, 1 - 1e-6), atol=1e-12)
-    for log_a, log_b in [(-1.5, 0.3), (0.8, -1.2), (2.0, 2.0)]:
-        w, *_ = kumaraswamy(x, np.array([log_a]), np.array([log_b]))
-        assert np.all(np.diff(w[:, 0]) > 0)
-        assert w.min() >= 0.0 and w.max() <= 1.0
-        inner = np.linspace(0.05, 0.95, 7)[:, None]
-        _, d_a, d_b, d_x = kumaraswamy(inner, np.array([log_a]), np.array([log_b]))
-        for k, point in enumerate(inner):
-            fa = _fd(lambda t, p=point, b=log_b: _warped(p, t[0], b), np.array([log_a]))
-            fb = _fd(lambda t, p=point, a=log_a: _warped(p, a, t[0]), np.array([log_b]))
-            fx = _fd(lambda t, a=log_a, b=log_b: _warped(t, a, b), point)
-            np.testing.assert_allclose([d_a[k, 0], d_b[k, 0], d_x[k, 0]],
-                                       [fa[0], fb[0], fx[0]], rtol=1e-5, atol=1e-9)
-
-
-@pytest.mark.parametrize("cached", [True, False])
-def test_likelihood_gradient_in_the_warp_matches_finite_differences(
-    cached: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    if not cached:  # the path for data too large to keep pairwise distances
-        monkeypatch.setattr(gp_module, "_MAX_CACHED_DISTANCES", 0)
-    rng = np.random.default_rng(2)
-    x = rng.random((25, 4))
-    x[:, 3] = np.round(x[:, 3] * 4) / 4  # an integer's grid
-    y = np.sin(5 * x[:, 0]) + x[:, 1] ** 2 + 0.01 * rng.normal(size=25)
-    y = (y - y.mean()) / y.std()
-    data = _FitData(x, y, np.arange(4), (0, 1, 3))
-    assert data.sq_diffs is None and data.small == cached
-    # weights (4), log a (3), log b (3), signal, noise
-    theta = np.array([0.3, 1.5, -0.7, 0.2, 0.4, -0.3, 0.2, -0.5, 0.6, 0.1, 0.2, math.log(1e-3)])
-    value, grad = _neg_log_posterior(theta, data)
-    fd = _fd(lambda t: _neg_log_posterior(t, data)[0], theta)
-    np.testing.assert_allclose(grad, fd, rtol=1e-5, atol=1e-6)
-    # The identity warp gives the unwarped likelihood exactly.
-    plain = KernelParams(theta[:4], 0.2, math.log(1e-3))
-    identity = KernelParams(theta[:4], 0.2, math.log(1e-3), (0, 1, 3), np.zeros((2, 3)))
-    groups = np.arange(4)
-    assert log_marginal_likelihood(x, y, groups, identity) == pytest.approx(
-        log_marginal_likelihood(np.clip(x, 1e-6, 1 - 1e-6), y, groups, plain), rel=1e-12
-    )
-    assert math.isfinite(value)
-
-
-def test_posterior_gradients_follow_the_warp() -> None:
-    rng = np.random.default_rng(3)
-    x = rng.random((20, 3))
-    y = np.sin(4 * np.sqrt(x[:, 0])) + x[:, 2]
-    y = (y - y.mean()) / y.std()
-    params = KernelParams(np.array([1.0, 0.5, 0.2]), 0.0, -6.0, (0, 2),
-                          np.array([[-0.7, 0.4], [0.3, -0.5]]))
-    gp = GPPosterior(x, y, np.arange(3), params)
-    xs = rng.random((4, 3))
-    mean, var, dmean, dvar = gp.predict_with_grad(xs)
-    mean2, var2 = gp.predict(xs)
-    np.testing.assert_allclose(mean, mean2, rtol=1e-10)
-    np.testing.assert_allclose(var, var2, rtol=1e-8)
-    for i in range(4):
-        fm = _fd(lambda p: gp.predict(p[None, :])[0][0], xs[i])
-        fv = _fd(lambda p: gp.predict(p[None, :])[1][0], xs[i])
-        np.testing.assert_allclose(dmean[i], fm, rtol=1e-4, atol=1e-6)
-        np.testing.assert_allclose(dvar[i], fv, rtol=1e-4, atol=1e-6)
-
-
-def test_the_fit_stretches_the_end_of_a_column_where_the_function_changes_fast() -> None:
-    rng = np.random.default_rng(4)
-    x = rng.random((60, 2))
-    # A response that varies on a log scale in column 0 (as a learning rate declared on a linear
-    # scale) and linearly in column 1.
-    y = np.sin(2.0 * np.log10(x[:, 0] + 1e-3)) + 0.5 * x[:, 1]
-    y = (y - y.mean()) / y.std()
-    groups = np.arange(2)
-    warped = fit_kernel_params(x, y, groups, rng=rng, n_restarts=3, warp_columns=(0, 1))
-    plain = fit_kernel_params(x, y, groups, rng=rng, n_restarts=3)
-    assert warped.log_warp is not None
-    # a < 1 (log a < 0) stretches the low end of column 0, far more than anything in column 1.
-    assert warped.log_warp[0, 0] < -0.5
-    assert abs(warped.log_warp[0, 1]) < 0.5 and abs(warped.log_warp[1, 1]) < 0.5
-    assert log_marginal_likelihood(x, y, groups, warped) > (
-        log_marginal_likelihood(x, y, groups, plain) + 5.0
-    )
 
 
 def _log_scale_objective(trial: hpo_lab.Trial) -> float:
