@@ -13,6 +13,8 @@ trained trials (100 by default), one trial at a time, in this process. Methods:
   (``MultiFidelitySampler``, the joint model; ``hyperband-checked`` is
   ``HyperbandPruner(rank_check=True)``) and ``mbhb-level/hyperband`` (its ``model="level"``,
   BOHB's rule: the base sampler sees the highest rung with enough values);
+* ``auto/hyperband-boot``: the default pruner with ``bootstrap_count=1`` and the resource
+  fixed (an ablation, under ``auto/hyperband-checked``'s study names, so the same brackets);
 * Optuna ``{random, tpe} x {none, median, sh, hyperband}`` (``SuccessiveHalvingPruner`` and
   ``HyperbandPruner`` with their defaults).
 
@@ -79,6 +81,7 @@ REFERENCE_METHOD = "random/none"
 
 # Hyperband with the rank check (``HyperbandPruner(rank_check=True)``), with the joint model.
 HYPERBAND_CHECKED = "hyperband-checked"
+HYPERBAND_BOOT = "hyperband-boot"
 
 # Bumped when a method's code changes enough to change its runs (part of the cache key).
 # 1: ``mbhb`` is the joint GP over (parameters, resource), and so is ``auto`` under a rung pruner
@@ -218,13 +221,13 @@ OPTUNA_PRUNERS = ("none", "median", "sh", "hyperband")
 def method_names() -> list[str]:
     """Every method, hpo_lab first."""
     out = [f"{s}/{p}" for s in HPO_SAMPLERS for p in HPO_PRUNERS]
-    out += [f"auto/{HYPERBAND_CHECKED}", "auto-plain/hyperband", "mbhb/hyperband",
+    out += [f"auto/{HYPERBAND_CHECKED}", f"auto/{HYPERBAND_BOOT}", "auto-plain/hyperband", "mbhb/hyperband",
             f"mbhb/{HYPERBAND_CHECKED}", "mbhb/asha", "mbhb/adaptive", "mbhb-level/hyperband"]
     out += [f"optuna-{s}/{p}" for s in OPTUNA_SAMPLERS for p in OPTUNA_PRUNERS]
     return out
 
 
-def _hpo_lab_study(method: str, seed: int) -> Any:
+def _hpo_lab_study(method: str, seed: int, n_epochs: int) -> Any:
     import hpo_lab
     from hpo_lab import pruners, samplers
 
@@ -246,10 +249,17 @@ def _hpo_lab_study(method: str, seed: int) -> Any:
         "hyperband": lambda: pruners.HyperbandPruner(),
         "adaptive": lambda: pruners.SuccessiveHalvingPruner(rank_check=True),
         HYPERBAND_CHECKED: lambda: pruners.HyperbandPruner(rank_check=True),
+        # The default with one bootstrap trial per rung: the first trial to reach a rung stops
+        # there instead of passing unopposed (this needs the resource fixed up front: "auto"
+        # resolves to the same value).
+        HYPERBAND_BOOT: lambda: pruners.HyperbandPruner(
+            rank_check=True, max_resource=n_epochs + 1, bootstrap_count=1
+        ),
     }[pruner_name]()
     # Hyperband's brackets hash the study name: ``auto-plain`` runs under ``auto``'s name, so
     # the two differ by the sampler's model only.
-    name = method.replace("auto-plain/", "auto/")
+    # The bootstrap variant runs under the checked default's names (the same brackets).
+    name = method.replace("auto-plain/", "auto/").replace(HYPERBAND_BOOT, HYPERBAND_CHECKED)
     return hpo_lab.create_study(
         study_name=f"{name}-{seed}", sampler=sampler, pruner=pruner
     ), hpo_lab.TrialPruned
@@ -282,8 +292,10 @@ def run_one(problem: Problem, method: str, seed: int, full_trials: int) -> dict[
     Returns the trace: for each COMPLETE trial that improved the best value, the epochs spent
     when it finished and its regret; plus totals.
     """
-    make = _optuna_study if method.startswith("optuna-") else _hpo_lab_study
-    study, pruned_exc = make(method, seed)
+    if method.startswith("optuna-"):
+        study, pruned_exc = _optuna_study(method, seed)
+    else:
+        study, pruned_exc = _hpo_lab_study(method, seed, problem.n_epochs)
     budget = full_trials * problem.n_epochs
     spent = 0
     best_observed = math.inf

@@ -477,12 +477,11 @@ def random_params(problem: Problem, rng: np.random.Generator) -> dict[str, Any]:
 METHOD_VERSIONS = {
     "random": 1,
     "tpe": 3,
-    "gp": 5,
+    "gp": 6,
     "gp-global": 1,
     "gp-trust": 1,
     "gp-warp": 1,
-    "gp-warp-auto": 1,
-    "auto": 5,
+    "auto": 6,
     "optuna-random": 1,
     "optuna-tpe": 1,
     "optuna-tpe-uni": 1,
@@ -493,10 +492,9 @@ METHOD_VERSIONS = {
 }
 #: Methods run sequentially on every problem (``smac`` only when asked for: it is slow;
 #: ``gp-global`` and ``gp-trust``, the GP without and always with its trust region, and
-#: ``gp-warp`` and ``gp-warp-auto``, the GP with input warping always and where the data support
-#: it, only when asked for: they are ablations).
+#: ``gp-warp``, the GP always with input warping, only when asked for: they are ablations).
 SEQUENTIAL_METHODS = tuple(
-    m for m in METHOD_VERSIONS if m not in ("smac", "gp-global", "gp-trust", "gp-warp", "gp-warp-auto")
+    m for m in METHOD_VERSIONS if m not in ("smac", "gp-global", "gp-trust", "gp-warp")
 )
 #: Parallel variants, ``<method>@<jobs>``: ``study.optimize(n_jobs=4)`` on threads, with an
 #: objective that sleeps :data:`PARALLEL_SLEEP_MS` so that trials overlap.
@@ -567,7 +565,6 @@ def _run_hpo_lab(method: str, problem: Problem, seed: int, n_trials: int, jobs: 
         ),
         "gp-trust": lambda: samplers.GPSampler(seed=seed, trust_region=True, input_warping=False),
         "gp-warp": lambda: samplers.GPSampler(seed=seed, input_warping=True),
-        "gp-warp-auto": lambda: samplers.GPSampler(seed=seed, input_warping=None),
         "auto": lambda: samplers.AutoSampler(seed=seed),
     }[method]()
     study = hpo_lab.create_study(sampler=sampler)

@@ -55,6 +55,15 @@ def test_the_default_warps_only_where_the_data_support_it(objective: Any, warped
     assert (fit.params.log_warp is not None) is warped
 
 
+def test_where_the_warp_is_never_kept_the_default_proposes_what_no_warping_does() -> None:
+    runs = []
+    for warping in (None, False):
+        study = hpo_lab.create_study(sampler=GPSampler(seed=5, input_warping=warping))
+        study.optimize(_quadratic_objective, n_trials=25)
+        runs.append([t.params for t in study.trials])
+    assert runs[0] == runs[1]
+
+
 def test_warping_covers_the_numeric_parameters_only_and_survives_a_copy() -> None:
     sampler = GPSampler(seed=0, n_startup_trials=4, input_warping=True)
     study = hpo_lab.create_study(sampler=sampler)
