@@ -128,7 +128,13 @@ class KernelParams:
         )
 
     def warp(self, x: np.ndarray) -> np.ndarray:
-        """``x (m, D)`` with the warped columns warped (a copy; ``x`` itself when none are)."""
+        """``x (m, D)`` with the warped columns warped (a copy; ``x`` itself when none are).
+
+        Example:
+            >>> p = KernelParams(np.zeros(2), 0.0, -4.0, (1,), np.log([[0.5], [1.0]]))
+            >>> p.warp(np.array([[0.25, 0.25]])).round(3)  # column 1 becomes sqrt(x)
+            array([[0.25, 0.5 ]])
+        """
         if self.log_warp is None or not self.warp_columns:
             return x
         out = np.array(x, dtype=float)
