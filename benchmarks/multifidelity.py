@@ -221,8 +221,9 @@ OPTUNA_PRUNERS = ("none", "median", "sh", "hyperband")
 def method_names() -> list[str]:
     """Every method, hpo_lab first."""
     out = [f"{s}/{p}" for s in HPO_SAMPLERS for p in HPO_PRUNERS]
-    out += [f"auto/{HYPERBAND_CHECKED}", f"auto/{HYPERBAND_BOOT}", "auto-plain/hyperband", "mbhb/hyperband",
-            f"mbhb/{HYPERBAND_CHECKED}", "mbhb/asha", "mbhb/adaptive", "mbhb-level/hyperband"]
+    out += [f"auto/{HYPERBAND_CHECKED}", f"auto/{HYPERBAND_BOOT}", "auto-plain/hyperband",
+            "mbhb/hyperband", f"mbhb/{HYPERBAND_CHECKED}", "mbhb/asha", "mbhb/adaptive",
+            "mbhb-level/hyperband"]
     out += [f"optuna-{s}/{p}" for s in OPTUNA_SAMPLERS for p in OPTUNA_PRUNERS]
     return out
 

@@ -185,21 +185,21 @@ def _folds(name: str) -> tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, np
         from sklearn.datasets import load_breast_cancer, load_digits
         from sklearn.model_selection import StratifiedKFold
 
+        splitter: Any = StratifiedKFold(3, shuffle=True, random_state=0)
         if name == "digits":
             x, y = load_digits(return_X_y=True)
             keep = np.random.default_rng(0).permutation(len(y))[:450]  # keeps a fit ~10 ms
             x, y = x[keep] / 16.0, y[keep]
-        elif name == "diabetes":  # regression: standardized features and target
+        elif name == "diabetes":  # regression: standardized features and target, plain folds
             from sklearn.datasets import load_diabetes
             from sklearn.model_selection import KFold
 
             x, y = load_diabetes(return_X_y=True)
             x, y = (x - x.mean(0)) / x.std(0), (y - y.mean()) / y.std()
-            _DATA[name] = (x, y, list(KFold(3, shuffle=True, random_state=0).split(x)))
-            return _DATA[name]  # type: ignore[no-any-return]
+            splitter = KFold(3, shuffle=True, random_state=0)
         else:
             x, y = load_breast_cancer(return_X_y=True)
-        folds = list(StratifiedKFold(3, shuffle=True, random_state=0).split(x, y))
+        folds = list(splitter.split(x, y))
         _DATA[name] = (x, y, folds)
     return _DATA[name]  # type: ignore[no-any-return]
 

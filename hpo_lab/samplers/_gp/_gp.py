@@ -135,12 +135,26 @@ class KernelParams:
             >>> p.warp(np.array([[0.25, 0.25]])).round(3)  # column 1 becomes sqrt(x)
             array([[0.25, 0.5 ]])
         """
+        return self.warp_with_slope(x)[0]
+
+    def warp_with_slope(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """:meth:`warp`'s result and the derivative of each warped coordinate in its input,
+        shape ``(m, D)`` (1 in unwarped columns; ``None`` when no column is warped).
+
+        Example:
+            >>> p = KernelParams(np.zeros(2), 0.0, -4.0, (1,), np.log([[0.5], [1.0]]))
+            >>> p.warp_with_slope(np.array([[0.04, 0.04]]))[1].round(3)  # 1 / (2 sqrt(x))
+            array([[1. , 2.5]])
+        """
         if self.log_warp is None or not self.warp_columns:
-            return x
+            return x, None
         out = np.array(x, dtype=float)
+        slope = np.ones_like(out)
         cols = list(self.warp_columns)
-        out[:, cols] = kumaraswamy(out[:, cols], self.log_warp[0], self.log_warp[1])[0]
-        return out
+        out[:, cols], _, _, slope[:, cols] = kumaraswamy(
+            out[:, cols], self.log_warp[0], self.log_warp[1]
+        )
+        return out, slope
 
 
 def _prior_mean_log_weight(n_groups: int) -> float:
@@ -479,11 +493,7 @@ class GPPosterior:
         self, xs: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Mean, variance and their gradients in ``xs``: shapes ``(m,), (m,), (m, D), (m, D)``."""
-        cols, slope = list(self.params.warp_columns), None
-        if cols and self.params.log_warp is not None:
-            xs = np.array(xs, dtype=float)
-            log_a, log_b = self.params.log_warp
-            xs[:, cols], _, _, slope = kumaraswamy(xs[:, cols], log_a, log_b)
+        xs, slope = self.params.warp_with_slope(xs)
         r2 = scaled_sqdist(xs, self.x, self.weights)  # (m, n)
         r = np.sqrt(r2)
         e = self.signal * np.exp(-_SQRT5 * r)
@@ -501,8 +511,8 @@ class GPPosterior:
         dmean = contract(np.broadcast_to(self._alpha, ks.shape))
         dvar = -2.0 * contract(kinv_k.T)
         if slope is not None:  # the chain rule through the warp
-            dmean[:, cols] *= slope
-            dvar[:, cols] *= slope
+            dmean *= slope
+            dvar *= slope
         floor = 1e-12 * self.signal
         dvar[var < floor] = 0.0
         return mean, np.maximum(var, floor), dmean, dvar

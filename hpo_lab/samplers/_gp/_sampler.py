@@ -198,6 +198,13 @@ class _Layout:
             col += width
         self.n_features = col
         self.groups = np.array(groups, dtype=np.intp)
+        # The numeric (float or integer) parameters, by position in ``names``, and their
+        # feature columns (one each).
+        self.numeric = [
+            j for j, name in enumerate(self.names)
+            if not isinstance(declared[name], CategoricalDistribution)
+        ]
+        self.numeric_columns = tuple(self.columns[self.names[j]][0] for j in self.numeric)
 
     def encode(self, params: dict[str, Any]) -> np.ndarray:
         """Feature row of one observed parameter set, in the declared cube."""
@@ -575,10 +582,7 @@ class GPSampler(BaseSampler):
             region_length,
         )
 
-        numeric = [
-            j for j, n in enumerate(layout.names)
-            if not isinstance(layout.declared[n], CategoricalDistribution)
-        ]
+        numeric = layout.numeric
         if not numeric or self._trust_region is False or (
             self._trust_region is None and len(numeric) < TRUST_REGION_MIN_DIMS
         ):
@@ -594,18 +598,11 @@ class GPSampler(BaseSampler):
         center = np.array(layout.coordinates(best.params, effective))
         # Parameter j is column group j: its length scale is exp(-log_weight / 2).
         lengthscales = np.array([math.exp(-0.5 * float(params.log_weights[j])) for j in numeric])
-        if params.log_warp is not None:
+        _, slope = params.warp_with_slope(layout.encode(best.params)[None, :])
+        if slope is not None:
             # Length scales of warped columns are in warped units: a step of l there is a step
             # of about l / slope in the cube, the slope taken at the region's centre.
-            from hpo_lab.samplers._gp._gp import kumaraswamy
-
-            feature = layout.encode(best.params)
-            cols = list(params.warp_columns)
-            slope = kumaraswamy(feature[None, cols], *params.log_warp)[3][0]
-            by_column = dict(zip(cols, slope, strict=True))
-            lengthscales = lengthscales / np.array(
-                [by_column.get(layout.columns[layout.names[j]][0], 1.0) for j in numeric]
-            )
+            lengthscales = lengthscales / slope[0, list(layout.numeric_columns)]
         spans = np.empty(len(numeric))
         for k, j in enumerate(numeric):
             name = layout.names[j]
@@ -620,12 +617,7 @@ class GPSampler(BaseSampler):
     def _warp_columns(self, layout: _Layout) -> tuple[int, ...]:
         """The feature columns input warping may apply to: every numeric parameter's (none when
         ``input_warping`` is off)."""
-        if self._input_warping is False:
-            return ()
-        return tuple(
-            layout.columns[n][0] for n in layout.names
-            if not isinstance(layout.declared[n], CategoricalDistribution)
-        )
+        return () if self._input_warping is False else layout.numeric_columns
 
     def _search(
         self, x: np.ndarray, y: np.ndarray, layout: _Layout, warm: KernelParams | None,
