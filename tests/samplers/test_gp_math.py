@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import mpmath
 import numpy as np
@@ -374,3 +375,35 @@ def test_the_fit_stretches_the_end_of_a_column_where_the_function_changes_fast()
     assert log_marginal_likelihood(x, y, groups, warped) > (
         log_marginal_likelihood(x, y, groups, plain) + 5.0
     )
+
+
+@pytest.mark.parametrize("kind", ["normal", "lognormal", "cauchy", "negative", "tiny"])
+def test_yeo_johnson_gives_scipys_floats_bit_for_bit(kind: str) -> None:
+    from scipy.stats import yeojohnson
+
+    from hpo_lab.samplers._gp._power import yeo_johnson
+
+    rng = np.random.default_rng(len(kind))
+    for n in (3, 17, 300):
+        values = {
+            "normal": rng.normal(size=n),
+            "lognormal": rng.lognormal(0.0, 2.0, size=n),
+            "cauchy": rng.standard_cauchy(size=n),
+            "negative": -rng.exponential(size=n) ** 4,
+            "tiny": rng.normal(scale=1e-200, size=n),
+        }[kind]
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            expected, expected_lmbda = yeojohnson(values)
+            got, lmbda = yeo_johnson(values)
+        assert lmbda == expected_lmbda
+        assert np.array_equal(got, expected)
+
+
+def test_yeo_johnson_rejects_values_that_are_not_finite() -> None:
+    from hpo_lab.samplers._gp._power import yeo_johnson
+
+    with pytest.raises(ValueError, match="finite"):
+        yeo_johnson(np.array([1.0, np.inf, 2.0]))
+    y, lmbda = yeo_johnson(np.zeros(4))
+    assert lmbda == 1.0 and np.array_equal(y, np.zeros(4))

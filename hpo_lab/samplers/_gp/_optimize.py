@@ -162,9 +162,13 @@ def _refine_continuous(
     return out
 
 
-def _row_key(row: np.ndarray) -> bytes:
-    # Rounded so that a point and its re-encoding compare equal despite float noise.
-    return np.round(row, 9).tobytes()
+def _row_keys(x: np.ndarray) -> list[bytes]:
+    """A hashable key per row of ``x (m, D)``.
+
+    Rounded so that a point and its re-encoding compare equal despite float noise; the matrix
+    is rounded once (a key per row was 3 ms of a 30 ms ask at 300 trials).
+    """
+    return [row.tobytes() for row in np.round(x, 9)]
 
 
 def optimize_acquisition(
@@ -211,12 +215,12 @@ def optimize_acquisition(
         >>> round(float(z[0]), 4)
         0.3
     """
-    excluded = {_row_key(row) for row in exclude} if exclude is not None else set()
+    excluded = set(_row_keys(exclude)) if exclude is not None else set()
 
     def score(x: np.ndarray) -> np.ndarray:
         values = acquisition(x)
         if excluded:
-            hit = np.array([_row_key(row) in excluded for row in x])
+            hit = np.array([key in excluded for key in _row_keys(x)])
             values = np.where(hit, -np.inf, values)
         return values
 
@@ -240,8 +244,7 @@ def optimize_acquisition(
     picked: list[int] = []
     seen: set[bytes] = set()
     feats = space.features(z[order[: 8 * n_local]])
-    for j, idx in enumerate(order[: 8 * n_local]):
-        key = _row_key(feats[j])
+    for key, idx in zip(_row_keys(feats), order[: 8 * n_local], strict=True):
         if key not in seen:
             seen.add(key)
             picked.append(int(idx))
