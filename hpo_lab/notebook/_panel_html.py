@@ -178,11 +178,15 @@ def table_html(trials: Sequence[FrozenTrial], total: int, ascending_value: bool,
         >>> "2 of 5 trials shown" in table_html(ts, 5, True, "newest")
         True
     """
+    from hpo_lab.samplers._base import PROPOSED_BY_ATTR
     from hpo_lab.study._dataframe import trials_to_dataframe
 
     if not trials:
         return "<i>No trials yet.</i>"
     df = trials_to_dataframe(list(trials))
+    proposed = [t.system_attrs.get(PROPOSED_BY_ATTR) for t in trials]
+    if any(p is not None for p in proposed):  # how a model-based sampler chose each trial
+        df.insert(min(len(df.columns), 3), "proposed by", proposed)
     drop = [c for c in ("datetime_start", "datetime_complete") if c in df]
     table = str(
         df.drop(columns=drop).to_html(index=False, na_rep="", border=0, classes="hpo-table")

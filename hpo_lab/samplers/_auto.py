@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -236,6 +237,22 @@ class AutoSampler(BaseSampler):
         if inner is self._gp or inner is self._fidelity:
             return self._tpe.sample_independent(view, trial, name, distribution)
         return inner.sample_independent(view, trial, name, distribution)
+
+    def finished_trial_attrs(
+        self, view: StudyView, trial: FrozenTrial, state: TrialState, value: float | None
+    ) -> Mapping[str, Any]:
+        # Every inner sampler is asked, so that each forgets the trial; the record of how the
+        # trial was proposed is the chosen one's.
+        inner = self._inner(view, trial)
+        records = {
+            id(s): s.finished_trial_attrs(view, trial, state, value)
+            for s in (self._gp, self._tpe, self._fidelity)
+        }
+        attrs: dict[str, Any] = {}
+        for record in records.values():
+            attrs.update(record)
+        attrs.update(records[id(inner)])
+        return attrs
 
     def after_trial(
         self, view: StudyView, trial: FrozenTrial, state: TrialState, value: float | None

@@ -28,7 +28,26 @@ from hpo_lab.trial._state import TrialState
 if TYPE_CHECKING:
     from hpo_lab.study._view import StudyView
 
-__all__ = ["BaseSampler"]
+__all__ = ["PROPOSED_BY_ATTR", "BaseSampler", "proposed_by"]
+
+#: The trial system attribute in which model-based samplers record how a trial's parameters
+#: were chosen ("random" while starting up, "tpe", "gp", "gp (trust region; warped: lr)"...).
+PROPOSED_BY_ATTR = "proposed_by"
+
+
+def proposed_by(trial: FrozenTrial, model: str | None) -> dict[str, str]:
+    """The :data:`PROPOSED_BY_ATTR` record of ``trial``: ``model`` when a model proposed its
+    parameters, "enqueued" when every parameter was given by ``enqueue_trial``, else "random".
+
+    Example:
+        >>> t = FrozenTrial(0, TrialState.RUNNING, params={"x": 1.0})
+        >>> proposed_by(t, None), proposed_by(t, "tpe")
+        ({'proposed_by': 'random'}, {'proposed_by': 'tpe'})
+    """
+    fixed = trial.system_attrs.get("fixed_params") or {}
+    if trial.params and all(name in fixed for name in trial.params):
+        return {PROPOSED_BY_ATTR: "enqueued"}
+    return {PROPOSED_BY_ATTR: model or "random"}
 
 
 class BaseSampler(abc.ABC):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from hpo_lab import _validation
@@ -286,6 +287,17 @@ class MultiFidelitySampler(BaseSampler):
             # one-parameter model of the study.
             return self._base.sample_independent(view, trial, name, distribution)
         return sampler.sample_independent(seen, trial, name, distribution)
+
+    def finished_trial_attrs(
+        self, view: StudyView, trial: FrozenTrial, state: TrialState, value: float | None
+    ) -> Mapping[str, Any]:
+        with self._lock:
+            plan = self._plans.get((view.study_name, trial.trial_id))
+        seen = plan[1] if plan is not None and plan[0] is self._base else view
+        base = self._base.finished_trial_attrs(seen, trial, state, value)
+        joint = self._joint.finished_trial_attrs(view, trial, state, value)
+        chosen = joint if plan is not None and plan[0] is self._joint else base
+        return {**base, **joint, **chosen}
 
     def after_trial(
         self, view: StudyView, trial: FrozenTrial, state: TrialState, value: float | None

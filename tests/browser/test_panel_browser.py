@@ -197,6 +197,17 @@ def test_panel_controls_a_live_run(notebook_page: NotebookPage) -> None:
         page.wait_for_timeout(500)
         page.locator(".hpo-panel").screenshot(path=readme_shot)
 
+    # The trials table says how each trial was proposed: the newest came from the GP.
+    page.locator(".hpo-panel .lm-TabBar-tab", has_text="Trials").click()
+    table = page.locator(".hpo-panel table.hpo-table")
+    table.wait_for(timeout=30_000)
+    nb.wait_for(
+        lambda: "proposed by" in table.inner_text()
+        and any(c.startswith("gp") for c in table.locator("td").all_inner_texts()),
+        "a 'proposed by' column with GP proposals in the trials table",
+        30,
+    )
+
     # Stop: the run ends with no trial left running.
     page.locator(".hpo-panel .hpo-stop").click()
     nb.wait_for(

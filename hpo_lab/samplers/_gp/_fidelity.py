@@ -93,6 +93,8 @@ class FidelityGPSampler(GPSampler):
         True
     """
 
+    _MODEL_NAME = "multi-fidelity gp"
+
     def __init__(
         self,
         seed: int | None = None,

@@ -7,6 +7,7 @@ import importlib
 import math
 import threading
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,7 @@ from hpo_lab.distributions import (
     FloatDistribution,
     IntDistribution,
 )
-from hpo_lab.samplers._base import BaseSampler
+from hpo_lab.samplers._base import BaseSampler, proposed_by
 from hpo_lab.samplers._gp._power import yeo_johnson
 from hpo_lab.search_space._transform import _bounds, decode_unit, encode_unit
 from hpo_lab.trial._frozen import FrozenTrial
@@ -321,6 +322,9 @@ class GPSampler(BaseSampler):
       Styblinski-Tang-8 better on 7 of 10 seeds (none worse); elsewhere the warp was kept on
       at most one seed in ten. Always warping (``True``) lost on
       Hartmann-6 (5.3e-05 -> 7.0e-04) and Levy-10.
+    - **Record.** Each finished trial keeps how it was proposed in its system attribute
+      ``"proposed_by"`` (the panel's trials table shows it): "random" during the start-up,
+      else "gp", with "trust region" and the names of warped parameters when they applied.
     - **Speed.** The hyperparameters are searched with restarts on the first fit and whenever
       the data have doubled, and refined from the previous fit every ``n/20`` observations;
       every ask conditions the GP on all observations. BLAS runs single-threaded during an ask
@@ -355,6 +359,9 @@ class GPSampler(BaseSampler):
         >>> study.best_value < 0.05
         True
     """
+
+    #: What :data:`~hpo_lab.samplers.PROPOSED_BY_ATTR` calls this sampler's model.
+    _MODEL_NAME = "gp"
 
     def __init__(
         self,
@@ -409,6 +416,8 @@ class GPSampler(BaseSampler):
         self._rows: dict[_SpaceKey, dict[_TrialKey, tuple[dict[str, Any], np.ndarray]]] = {}
         # Proposals whose trials are still running: (study, trial id) -> (space, feature row).
         self._pending: dict[tuple[str, int], tuple[_SpaceKey, np.ndarray]] = {}
+        # How each running trial's joint proposal was made ("gp (trust region)"...).
+        self._proposed_by: dict[tuple[str, int], str] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         with self._lock:  # the caches change in place under it
@@ -463,11 +472,19 @@ class GPSampler(BaseSampler):
             u = float(self._rng.random())
         return decode_unit(distribution, u)
 
+    def finished_trial_attrs(
+        self, view: StudyView, trial: FrozenTrial, state: TrialState, value: float | None
+    ) -> Mapping[str, Any]:
+        with self._lock:
+            model = self._proposed_by.pop((view.study_name, trial.trial_id), None)
+        return proposed_by(trial, model)
+
     def after_trial(
         self, view: StudyView, trial: FrozenTrial, state: TrialState, value: float | None
     ) -> None:
         with self._lock:
             self._pending.pop((view.study_name, trial.trial_id), None)
+            self._proposed_by.pop((view.study_name, trial.trial_id), None)
             self._declared.pop((view.study_name, trial.trial_id), None)
 
     # -- the model -----------------------------------------------------------------------------
@@ -565,6 +582,12 @@ class GPSampler(BaseSampler):
         )
         proposal = {n: decode_unit(effective[n], float(z[j])) for j, n in enumerate(layout.names)}
         self._pending[(view.study_name, trial.trial_id)] = (key, box.features(z[None, :])[0])
+        warped = [n for n in layout.names if set(layout.columns[n]) & set(params.warp_columns)]
+        details = ["trust region"] if lower is not None else []
+        details += [f"warped: {', '.join(warped)}"] if warped else []
+        self._proposed_by[(view.study_name, trial.trial_id)] = (
+            f"{self._MODEL_NAME} ({'; '.join(details)})" if details else self._MODEL_NAME
+        )
         return proposal
 
     def _trust_bounds(
@@ -702,6 +725,9 @@ class GPSampler(BaseSampler):
         live = {(study, t.trial_id) for t in running}
         for stale in [k for k in self._pending if k[0] == study and k not in live]:
             del self._pending[stale]
+        # Records of trials that ended without a tell (a killed worker) go with them.
+        for stale in [k for k in self._proposed_by if k[0] == study and k not in live]:
+            del self._proposed_by[stale]
         points = []
         for t in running:
             if t.trial_id == trial.trial_id:

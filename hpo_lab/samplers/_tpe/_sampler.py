@@ -18,7 +18,7 @@ from hpo_lab.distributions import (
     IntDistribution,
     _choice_key,
 )
-from hpo_lab.samplers._base import BaseSampler
+from hpo_lab.samplers._base import BaseSampler, proposed_by
 from hpo_lab.samplers._tpe._parzen import Dimension, ParzenEstimator, default_weights, summarize
 from hpo_lab.search_space._transform import decode_unit, snap_to_grid
 from hpo_lab.trial._frozen import FrozenTrial
@@ -327,7 +327,9 @@ class TPESampler(BaseSampler):
     warm-start trials) are split into the best ``gamma(n)`` and the rest; a Parzen estimator
     ``l(x)`` is fitted to the good ones and ``g(x)`` to the rest, and the candidate with the
     largest ``l(x) / g(x)`` among ``n_ei_candidates`` draws from ``l`` is proposed (which
-    maximizes expected improvement, Eq. 6 of the paper). FAIL trials are ignored.
+    maximizes expected improvement, Eq. 6 of the paper). FAIL trials are ignored. Each
+    finished trial records in its system attribute ``"proposed_by"`` whether the estimators
+    proposed it ("tpe") or it was drawn at random during the start-up ("random").
 
     Args:
         seed: Seed of the random generator; the same seed gives the same proposals.
@@ -455,6 +457,8 @@ class TPESampler(BaseSampler):
             )
         self._max_bad_kernels = max_bad_kernels
         self._lock = threading.RLock()
+        # Running trials (study, trial id) whose parameters the Parzen estimators proposed.
+        self._modelled: set[tuple[str, int]] = set()
         self._histories: dict[int, tuple[StudyView, _History]] = {}
         self._split_key: tuple[int, int] | None = None
         self._split: _Split | None = None
@@ -549,6 +553,7 @@ class TPESampler(BaseSampler):
                 params.update(
                     self._propose(split, {n: search_space[n] for n in names}, self._multivariate)
                 )
+                self._modelled.add((view.study_name, trial.trial_id))
             return params
 
     def sample_independent(
@@ -560,14 +565,20 @@ class TPESampler(BaseSampler):
             split = self._prepare(view, trial)
             if split is None:
                 return self._random(distribution)
+            self._modelled.add((view.study_name, trial.trial_id))
             return self._propose(split, {name: distribution}, joint=True)[name]
 
     def finished_trial_attrs(
         self, view: StudyView, trial: FrozenTrial, state: TrialState, value: float | None
     ) -> Mapping[str, Any]:
-        if self._constraints_func is None or state not in _OBSERVED:
-            return {}
-        return {CONSTRAINTS_KEY: _check_constraints(self._constraints_func(trial))}
+        key = (view.study_name, trial.trial_id)
+        with self._lock:
+            modelled = key in self._modelled
+            self._modelled.discard(key)
+        attrs: dict[str, Any] = proposed_by(trial, "tpe" if modelled else None)
+        if self._constraints_func is not None and state in _OBSERVED:
+            attrs[CONSTRAINTS_KEY] = _check_constraints(self._constraints_func(trial))
+        return attrs
 
     # -- the model -------------------------------------------------------------------------------
     def _propose(
