@@ -11,7 +11,9 @@ experiments on the internals, not options a user has):
 * ``roulette-starts``: 4 more local starts for the acquisition search, drawn from 512 uniform
   candidates with probability proportional to ``exp(log EI)`` (Optuna's start rule);
 * ``search-20x10``: 10 local starts and up to 20 alternations of continuous refinement and
-  neighbour sweeps (the default: 4 and 3);
+  neighbour sweeps (the default: 3 alternations, and 4 starts, or 10 where the space has a
+  categorical parameter); ``starts-4``: 4 starts in every space (the default before
+  2026-12-07's change);
 * ``onehot-1``: categorical one-hot blocks scaled by 1 instead of ``1/sqrt(2)`` (two choices
   at squared distance 2: a 1.41x shorter effective length scale);
 * ``no-target-warp``: targets only standardized (no Yeo-Johnson);
@@ -128,6 +130,7 @@ VARIANTS: dict[str, tuple[dict[str, Any], Callable[[], Any] | None]] = {
     "noise-prior-1e-4": ({}, _module_constant(_GP, "_LOG_NOISE_MEAN", math.log(1e-4))),
     "roulette-starts": ({}, _roulette_starts),
     "search-20x10": ({}, _wrapped_search(n_rounds=20, n_local=10)),
+    "starts-4": ({}, _wrapped_search(n_local=4)),
     "onehot-1": ({}, _module_constant(_OPTIMIZE, "ONE_HOT_SCALE", 1.0)),
     "no-target-warp": ({}, _module_constant(_SAMPLER, "warp_targets", _standardized)),
     "believer-0": ({}, _module_constant(_SAMPLER, "_BELIEVER_SD", 0.0)),

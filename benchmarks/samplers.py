@@ -477,11 +477,11 @@ def random_params(problem: Problem, rng: np.random.Generator) -> dict[str, Any]:
 METHOD_VERSIONS = {
     "random": 1,
     "tpe": 3,
-    "gp": 6,
+    "gp": 7,
     "gp-global": 1,
     "gp-trust": 1,
     "gp-warp": 1,
-    "auto": 6,
+    "auto": 7,
     "optuna-random": 1,
     "optuna-tpe": 1,
     "optuna-tpe-uni": 1,

@@ -63,8 +63,10 @@ class AutoSampler(BaseSampler):
     over seeds 0-9): in 20 and 40 parameters (Hartmann-6 with 14 or 34 dummies, of one kind or
     of every kind) the GP ends 10-50x closer to the optimum than TPE, so the GP keeps spaces of
     up to 64 parameters; on a cell of six categorical parameters with five choices each
-    (``nas_cells``) TPE wins (0.76 against 1.44), while the same cell with three numeric
-    parameters added (``nas_mixed``) is the GP's (2.1 against 2.6).
+    (``nas_cells``) TPE was better in earlier rounds (raw regret 0.76 against 1.44) and ties
+    the GP since the GP refines 10 acquisition starts in such spaces (normalized regret 0.084
+    both, 0.158 both over 30 seeds) at a tenth of its cost, while the same cell with three
+    numeric parameters added (``nas_mixed``) is the GP's (0.19 against 0.26).
 
     A study thus runs GP and may switch to TPE later (past ``max_gp_trials``, or when a
     conditional parameter appears); both read every observation, so nothing is lost on the

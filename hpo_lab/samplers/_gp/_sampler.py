@@ -38,6 +38,12 @@ __all__ = ["GPSampler", "warp_targets"]
 _DETERMINISTIC_NOISE = 1e-6
 # A running trial's point enters the model at its predicted mean plus this many deviations.
 _BELIEVER_SD = 1.0
+# Local starts of the acquisition search: the best distinct candidates of the design refined by
+# L-BFGS-B and one-coordinate sweeps. A categorical coordinate is searched by sweeps over its
+# choices, which stop at the acquisition's local optima of the discrete part, so spaces with a
+# categorical parameter get more starts (see the class docstring, *Categorical parameters*).
+_LOCAL_STARTS = 4
+_LOCAL_STARTS_CATEGORICAL = 10
 _SpaceKey = tuple[tuple[str, Distribution], ...]
 _TrialKey = tuple[str | None, int]
 
@@ -296,6 +302,16 @@ class GPSampler(BaseSampler):
       The hyperparameters are fitted on real observations only.
     - **No repeats.** A point already evaluated or running is not proposed again while
       anything else is found (in discrete spaces the acquisition often peaks on the incumbent).
+    - **Categorical parameters.** The acquisition search refines its best candidates by
+      L-BFGS-B on the numeric coordinates and by trying every choice of one categorical
+      parameter at a time; such sweeps stop at local optima of the acquisition over the
+      choices, so with a categorical parameter in the space 10 candidates are refined instead
+      of 4 (Optuna's GP also refines 10). Measured (``benchmarks/gp_variants.py``, seeds 0-29,
+      100 trials): on a six-edge architecture cell with three numeric parameters
+      (``nas_mixed``) median raw regret 1.90 -> 1.57 (paired: 16 seeds better, 14 worse,
+      p = 0.16), no longer significantly behind Optuna's GP (p = 0.38, was 0.043); ties on
+      ``mixed``, ``nas_cells`` and ``hartmann6_mixed20`` (p > 0.25). Spaces without a
+      categorical parameter are unchanged.
     - **Many parameters.** With 11 or more numeric parameters the acquisition is maximized
       inside a box around the best observation (a TuRBO-style trust region, Eriksson et al.
       2019): its side per parameter follows the fitted length scale, it doubles after three
@@ -575,9 +591,11 @@ class GPSampler(BaseSampler):
         best = np.argsort(y, kind="stable")[:3]
         starts = np.array([layout.coordinates(row_params[i], effective) for i in best])
         lower, upper = self._trust_bounds(observed, sign, layout, effective, params)
+        categorical = any(isinstance(d, CategoricalDistribution) for d in declared.values())
         z, _ = optimize_acquisition(
             box, acq, acq.value_and_grad, self._rng, starts=starts,
             n_candidates=self._n_candidates, exclude=np.vstack([self._evaluated(x), running]),
+            n_local=_LOCAL_STARTS_CATEGORICAL if categorical else _LOCAL_STARTS,
             lower=lower, upper=upper,
         )
         proposal = {n: decode_unit(effective[n], float(z[j])) for j, n in enumerate(layout.names)}
