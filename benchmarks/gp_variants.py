@@ -8,8 +8,9 @@ experiments on the internals, not options a user has):
 * ``default``: the shipped sampler;
 * ``deterministic``: ``deterministic_objective=True`` (noise fixed at 1e-6, not fitted);
 * ``noise-prior-1e-4``: the log-normal noise prior centred at 1e-4 instead of 1e-2;
-* ``roulette-starts``: 4 more local starts for the acquisition search, drawn from 512 uniform
-  candidates with probability proportional to ``exp(log EI)`` (Optuna's start rule);
+* ``roulette-candidates``: 4 more candidates for the acquisition search, drawn from 512
+  uniform points with probability proportional to ``exp(log EI)`` (as Optuna picks its local
+  starts); they join the design's candidates and are refined only if they rank among the best;
 * ``search-20x10``: 10 local starts and up to 20 alternations of continuous refinement and
   neighbour sweeps (the default: 3 alternations, and 4 starts, or 10 where the space has a
   categorical parameter); ``starts-4``: 4 starts in every space (the default before
@@ -32,7 +33,7 @@ others, and the paired tests.
 
 Usage:
     python benchmarks/gp_variants.py --problems nas_mixed --seeds 0-29 --peer optuna-gp \\
-        --variants default deterministic roulette-starts onehot-1 no-target-warp search-20x10
+        --variants default deterministic roulette-candidates onehot-1 no-target-warp search-20x10
     python benchmarks/gp_variants.py --problems levy10 hartmann6 branin nas_mixed \\
         --seeds 0-9 --variants default deterministic noise-prior-1e-4
     python benchmarks/gp_variants.py --problems hartmann6 --seeds 0-29 --jobs 4 --repeats 3 \\
@@ -85,7 +86,7 @@ def _wrapped_search(**changes: Any) -> Callable[[], contextlib.AbstractContextMa
     return enter
 
 
-def _roulette_starts() -> contextlib.AbstractContextManager[None]:
+def _roulette_candidates() -> contextlib.AbstractContextManager[None]:
     from hpo_lab.samplers._gp import _optimize
 
     search = _optimize.optimize_acquisition
@@ -97,8 +98,11 @@ def _roulette_starts() -> contextlib.AbstractContextManager[None]:
         hi = np.ones(p) if kwargs.get("upper") is None else kwargs["upper"]
         z = lo + rng.random((512, p)) * (hi - lo)
         log_ei = acquisition(space.features(z))
-        weights = np.exp(log_ei - log_ei.max())
-        picked = z[rng.choice(len(z), size=4, replace=False, p=weights / weights.sum())]
+        weights = np.nan_to_num(np.exp(log_ei - np.nanmax(log_ei)))
+        k = min(4, int(np.count_nonzero(weights)))
+        if k == 0:
+            return search(space, acquisition, value_and_grad, rng, **kwargs)
+        picked = z[rng.choice(len(z), size=k, replace=False, p=weights / weights.sum())]
         starts = kwargs.get("starts")
         kwargs["starts"] = picked if starts is None else np.vstack([starts, picked])
         return search(space, acquisition, value_and_grad, rng, **kwargs)
@@ -128,7 +132,7 @@ VARIANTS: dict[str, tuple[dict[str, Any], Callable[[], Any] | None]] = {
     "default": ({}, None),
     "deterministic": ({"deterministic_objective": True}, None),
     "noise-prior-1e-4": ({}, _module_constant(_GP, "_LOG_NOISE_MEAN", math.log(1e-4))),
-    "roulette-starts": ({}, _roulette_starts),
+    "roulette-candidates": ({}, _roulette_candidates),
     "search-20x10": ({}, _wrapped_search(n_rounds=20, n_local=10)),
     "starts-4": ({}, _wrapped_search(n_local=4)),
     "onehot-1": ({}, _module_constant(_OPTIMIZE, "ONE_HOT_SCALE", 1.0)),

@@ -158,24 +158,35 @@ def _table_rows(stdout: str, problem: str) -> list[list[str]]:
 
 
 def test_gp_variants_change_what_they_name_and_pair_with_the_default(tmp_path: Path) -> None:
+    script = str(ROOT / "benchmarks" / "gp_variants.py")
     out = _bench(
-        str(ROOT / "benchmarks" / "gp_variants.py"), "--problems", "branin", "--seeds", "0-1",
-        "--variants", "default", "deterministic", "roulette-starts", "onehot-1", cwd=tmp_path,
+        script, "--problems", "branin", "--seeds", "0-1",
+        "--variants", "default", "deterministic", "roulette-candidates", "onehot-1", cwd=tmp_path,
     )
     assert out.returncode == 0, out.stdout + out.stderr
     rows = _table_rows(out.stdout, "branin")
-    assert [r[1] for r in rows] == ["default", "deterministic", "roulette-starts", "onehot-1"]
+    assert [r[1] for r in rows] == ["default", "deterministic", "roulette-candidates", "onehot-1"]
     regret = {r[1]: float(r[3]) for r in rows}
     assert all(v >= 0 for v in regret.values())
-    # Fixed noise and extra acquisition starts change the runs; Branin has no categorical
-    # parameter, so the one-hot scale changes nothing (the variant is undone after its runs).
+    # Fixed noise and extra acquisition candidates change the runs; Branin has no categorical
+    # parameter, so the one-hot scale changes nothing.
     assert regret["deterministic"] != regret["default"]
-    assert regret["roulette-starts"] != regret["default"]
+    assert regret["roulette-candidates"] != regret["default"]
     assert regret["onehot-1"] == regret["default"]
     assert rows[3][6].startswith("0 / 0")
 
+    # A variant that patches an internal undoes it: the default run after it is the default.
     out = _bench(
-        str(ROOT / "benchmarks" / "gp_variants.py"), "--problems", "branin", "--seeds", "0",
+        script, "--problems", "branin", "--seeds", "0-1",
+        "--variants", "no-target-warp", "default", cwd=tmp_path,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    after = {r[1]: float(r[3]) for r in _table_rows(out.stdout, "branin")}
+    assert after["no-target-warp"] != regret["default"]
+    assert after["default"] == regret["default"]
+
+    out = _bench(
+        script, "--problems", "branin", "--seeds", "0",
         "--jobs", "2", "--stuck", "0.05", "--variants", "default", "believer-0", cwd=tmp_path,
     )
     assert out.returncode == 0, out.stdout + out.stderr

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from hpo_lab.distributions import CategoricalDistribution, Distribution
-from hpo_lab.samplers._base import BaseSampler
+from hpo_lab.samplers._base import PROPOSED_BY_ATTR, BaseSampler
 from hpo_lab.samplers._gp import GPSampler
 from hpo_lab.samplers._gp._fidelity import FidelityGPSampler
 from hpo_lab.samplers._multifidelity import fidelity_levels
@@ -254,6 +254,12 @@ class AutoSampler(BaseSampler):
         for record in records.values():
             attrs.update(record)
         attrs.update(records[id(inner)])
+        # The GP may still be starting up (it counts COMPLETE trials only) while TPE, which
+        # also counts PRUNED ones, already modelled the parameters outside the joint space.
+        if attrs.get(PROPOSED_BY_ATTR) == "random":
+            tpe = records[id(self._tpe)].get(PROPOSED_BY_ATTR)
+            if tpe == "tpe":
+                attrs[PROPOSED_BY_ATTR] = tpe
         return attrs
 
     def after_trial(

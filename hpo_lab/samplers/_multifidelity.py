@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from hpo_lab import _validation
 from hpo_lab.distributions import Distribution
-from hpo_lab.samplers._base import BaseSampler
+from hpo_lab.samplers._base import PROPOSED_BY_ATTR, BaseSampler
 from hpo_lab.samplers._gp._fidelity import FidelityGPSampler
 from hpo_lab.trial._frozen import FrozenTrial
 from hpo_lab.trial._state import TrialState
@@ -295,9 +295,12 @@ class MultiFidelitySampler(BaseSampler):
             plan = self._plans.get((view.study_name, trial.trial_id))
         seen = plan[1] if plan is not None and plan[0] is self._base else view
         base = self._base.finished_trial_attrs(seen, trial, state, value)
-        joint = self._joint.finished_trial_attrs(view, trial, state, value)
-        chosen = joint if plan is not None and plan[0] is self._joint else base
-        return {**base, **joint, **chosen}
+        joint = dict(self._joint.finished_trial_attrs(view, trial, state, value))
+        if plan is not None and plan[0] is self._joint:
+            return {**base, **joint}
+        # The base sampler proposed: its record, or none if it keeps none (CMA-ES, QMC...).
+        joint.pop(PROPOSED_BY_ATTR, None)
+        return {**joint, **base}
 
     def after_trial(
         self, view: StudyView, trial: FrozenTrial, state: TrialState, value: float | None

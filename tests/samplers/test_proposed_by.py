@@ -92,3 +92,29 @@ def test_samplers_without_a_model_record_nothing_and_the_table_shows_the_column(
     html = table_html(study.trials, 3, True, "newest")
     assert "<th>proposed by</th>" in html
     assert html.count("<td>random</td>") == 2 and html.count("<td>tpe</td>") == 1
+
+
+def test_wrapped_samplers_that_keep_no_record_get_none() -> None:
+    from hpo_lab.samplers import CmaEsSampler
+
+    study = hpo_lab.create_study(sampler=MultiFidelitySampler(CmaEsSampler(seed=0)))
+    study.optimize(_quadratic, n_trials=12)
+    assert _records(study) == [None] * 12
+
+
+def test_auto_records_tpe_when_tpe_modelled_while_the_gp_was_starting_up() -> None:
+    # Pruned trials count towards TPE's start-up, not the GP's: while the GP waits for COMPLETE
+    # trials, TPE proposes every parameter, and the record says so.
+    def pruned_often(trial: hpo_lab.Trial) -> float:
+        x = trial.suggest_float("x", 0.0, 1.0)
+        if trial.number % 3:
+            raise hpo_lab.TrialPruned()
+        return (x - 0.3) ** 2
+
+    study = hpo_lab.create_study(sampler=AutoSampler(seed=0, n_startup_trials=4))
+    study.optimize(pruned_often, n_trials=12, catch=())
+    records = _records(study)
+    assert records[:4] == ["random"] * 4
+    # From trial 4 on TPE has 4 observations (pruned ones count), and the GP fewer COMPLETE
+    # ones: TPE proposes until the GP takes over, and no trial from then on is "random".
+    assert "random" not in records[4:] and records[4] == "tpe", records

@@ -43,6 +43,8 @@ _BELIEVER_SD = 1.0
 # choices, which stop at the acquisition's local optima of the discrete part, so spaces with a
 # categorical parameter get more starts (see the class docstring, *Categorical parameters*).
 _LOCAL_STARTS = 4
+# Records of how running trials were proposed, kept at most (see _propose).
+_MAX_RECORDS = 1024
 _LOCAL_STARTS_CATEGORICAL = 10
 _SpaceKey = tuple[tuple[str, Distribution], ...]
 _TrialKey = tuple[str | None, int]
@@ -340,7 +342,8 @@ class GPSampler(BaseSampler):
       Hartmann-6 (5.3e-05 -> 7.0e-04) and Levy-10.
     - **Record.** Each finished trial keeps how it was proposed in its system attribute
       ``"proposed_by"`` (the panel's trials table shows it): "random" during the start-up,
-      else "gp", with "trust region" and the names of warped parameters when they applied.
+      "enqueued" when ``enqueue_trial`` gave every parameter, else "gp", with "trust region"
+      and the names of warped parameters when they applied.
     - **Speed.** The hyperparameters are searched with restarts on the first fit and whenever
       the data have doubled, and refined from the previous fit every ``n/20`` observations;
       every ask conditions the GP on all observations. BLAS runs single-threaded during an ask
@@ -606,6 +609,11 @@ class GPSampler(BaseSampler):
         self._proposed_by[(view.study_name, trial.trial_id)] = (
             f"{self._MODEL_NAME} ({'; '.join(details)})" if details else self._MODEL_NAME
         )
+        # Trials asked but never told (a killed worker) leave records behind: keep the newest.
+        # (The view's RUNNING list cannot tell: at a resource level, a running trial that has
+        # reported there shows as COMPLETE.)
+        while len(self._proposed_by) > _MAX_RECORDS:
+            del self._proposed_by[next(iter(self._proposed_by))]
         return proposal
 
     def _trust_bounds(
@@ -743,9 +751,6 @@ class GPSampler(BaseSampler):
         live = {(study, t.trial_id) for t in running}
         for stale in [k for k in self._pending if k[0] == study and k not in live]:
             del self._pending[stale]
-        # Records of trials that ended without a tell (a killed worker) go with them.
-        for stale in [k for k in self._proposed_by if k[0] == study and k not in live]:
-            del self._proposed_by[stale]
         points = []
         for t in running:
             if t.trial_id == trial.trial_id:

@@ -37,6 +37,8 @@ __all__ = [
 
 _OBSERVED = (TrialState.COMPLETE, TrialState.PRUNED)
 _RUNNING = (TrialState.RUNNING,)
+# Marks of running trials that the estimators proposed, kept at most (see _mark_modelled).
+_MAX_MARKS = 1024
 
 # Ranking groups, best first: finished with a value, pruned (ranked by their last report),
 # pruned without reports, infeasible (ranked by their total constraint violation), and
@@ -329,7 +331,8 @@ class TPESampler(BaseSampler):
     largest ``l(x) / g(x)`` among ``n_ei_candidates`` draws from ``l`` is proposed (which
     maximizes expected improvement, Eq. 6 of the paper). FAIL trials are ignored. Each
     finished trial records in its system attribute ``"proposed_by"`` whether the estimators
-    proposed it ("tpe") or it was drawn at random during the start-up ("random").
+    proposed it ("tpe"), it was drawn at random during the start-up ("random"), or
+    ``enqueue_trial`` gave every parameter ("enqueued").
 
     Args:
         seed: Seed of the random generator; the same seed gives the same proposals.
@@ -457,8 +460,9 @@ class TPESampler(BaseSampler):
             )
         self._max_bad_kernels = max_bad_kernels
         self._lock = threading.RLock()
-        # Running trials (study, trial id) whose parameters the Parzen estimators proposed.
-        self._modelled: set[tuple[str, int]] = set()
+        # Running trials (study, trial id) whose parameters the Parzen estimators proposed, in
+        # the order they were asked (a dict as an ordered set, so the oldest can be dropped).
+        self._modelled: dict[tuple[str, int], None] = {}
         self._histories: dict[int, tuple[StudyView, _History]] = {}
         self._split_key: tuple[int, int] | None = None
         self._split: _Split | None = None
@@ -553,7 +557,7 @@ class TPESampler(BaseSampler):
                 params.update(
                     self._propose(split, {n: search_space[n] for n in names}, self._multivariate)
                 )
-                self._modelled.add((view.study_name, trial.trial_id))
+                self._mark_modelled(view, trial)
             return params
 
     def sample_independent(
@@ -565,16 +569,21 @@ class TPESampler(BaseSampler):
             split = self._prepare(view, trial)
             if split is None:
                 return self._random(distribution)
-            self._modelled.add((view.study_name, trial.trial_id))
+            self._mark_modelled(view, trial)
             return self._propose(split, {name: distribution}, joint=True)[name]
+
+    def _mark_modelled(self, view: StudyView, trial: FrozenTrial) -> None:
+        self._modelled[(view.study_name, trial.trial_id)] = None
+        # Trials asked but never told (a killed worker) leave marks behind: keep the newest.
+        while len(self._modelled) > _MAX_MARKS:
+            del self._modelled[next(iter(self._modelled))]
 
     def finished_trial_attrs(
         self, view: StudyView, trial: FrozenTrial, state: TrialState, value: float | None
     ) -> Mapping[str, Any]:
         key = (view.study_name, trial.trial_id)
         with self._lock:
-            modelled = key in self._modelled
-            self._modelled.discard(key)
+            modelled = self._modelled.pop(key, 0) is None
         attrs: dict[str, Any] = proposed_by(trial, "tpe" if modelled else None)
         if self._constraints_func is not None and state in _OBSERVED:
             attrs[CONSTRAINTS_KEY] = _check_constraints(self._constraints_func(trial))
