@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hpo_lab.distributions import Distribution
 from hpo_lab.trial._frozen import FrozenTrial
@@ -28,11 +28,35 @@ from hpo_lab.trial._state import TrialState
 if TYPE_CHECKING:
     from hpo_lab.study._view import StudyView
 
-__all__ = ["PROPOSED_BY_ATTR", "BaseSampler", "proposed_by"]
+__all__ = ["MAX_RUNNING_RECORDS", "PROPOSED_BY_ATTR", "BaseSampler", "keep_record", "proposed_by"]
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 #: The trial system attribute in which model-based samplers record how a trial's parameters
 #: were chosen ("random" while starting up, "tpe", "gp", "gp (trust region; warped: lr)"...).
 PROPOSED_BY_ATTR = "proposed_by"
+
+
+#: Per-trial records a sampler keeps for running trials, at most: trials asked but never told
+#: (a killed worker) would otherwise leave theirs behind for good.
+MAX_RUNNING_RECORDS = 1024
+
+
+def keep_record(records: dict[K, V], key: K, value: V) -> None:
+    """``records[key] = value``, dropping the oldest records beyond
+    :data:`MAX_RUNNING_RECORDS` (dicts keep insertion order).
+
+    Example:
+        >>> records = {}
+        >>> for i in range(MAX_RUNNING_RECORDS + 2):
+        ...     keep_record(records, i, "gp")
+        >>> len(records), next(iter(records))
+        (1024, 2)
+    """
+    records[key] = value
+    while len(records) > MAX_RUNNING_RECORDS:
+        del records[next(iter(records))]
 
 
 def proposed_by(trial: FrozenTrial, model: str | None) -> dict[str, str]:

@@ -19,7 +19,7 @@ from hpo_lab.distributions import (
     FloatDistribution,
     IntDistribution,
 )
-from hpo_lab.samplers._base import BaseSampler, proposed_by
+from hpo_lab.samplers._base import BaseSampler, keep_record, proposed_by
 from hpo_lab.samplers._gp._power import yeo_johnson
 from hpo_lab.search_space._transform import _bounds, decode_unit, encode_unit
 from hpo_lab.trial._frozen import FrozenTrial
@@ -43,8 +43,6 @@ _BELIEVER_SD = 1.0
 # choices, which stop at the acquisition's local optima of the discrete part, so spaces with a
 # categorical parameter get more starts (see the class docstring, *Categorical parameters*).
 _LOCAL_STARTS = 4
-# Records of how running trials were proposed, kept at most (see _propose).
-_MAX_RECORDS = 1024
 _LOCAL_STARTS_CATEGORICAL = 10
 _SpaceKey = tuple[tuple[str, Distribution], ...]
 _TrialKey = tuple[str | None, int]
@@ -594,7 +592,7 @@ class GPSampler(BaseSampler):
         best = np.argsort(y, kind="stable")[:3]
         starts = np.array([layout.coordinates(row_params[i], effective) for i in best])
         lower, upper = self._trust_bounds(observed, sign, layout, effective, params)
-        categorical = any(isinstance(d, CategoricalDistribution) for d in declared.values())
+        categorical = len(layout.numeric) < len(layout.names)
         z, _ = optimize_acquisition(
             box, acq, acq.value_and_grad, self._rng, starts=starts,
             n_candidates=self._n_candidates, exclude=np.vstack([self._evaluated(x), running]),
@@ -606,14 +604,13 @@ class GPSampler(BaseSampler):
         warped = [n for n in layout.names if set(layout.columns[n]) & set(params.warp_columns)]
         details = ["trust region"] if lower is not None else []
         details += [f"warped: {', '.join(warped)}"] if warped else []
-        self._proposed_by[(view.study_name, trial.trial_id)] = (
-            f"{self._MODEL_NAME} ({'; '.join(details)})" if details else self._MODEL_NAME
+        # Bounded by count: the view's RUNNING list cannot tell which records are stale (at a
+        # resource level, a running trial that has reported there shows as COMPLETE).
+        keep_record(
+            self._proposed_by,
+            (view.study_name, trial.trial_id),
+            f"{self._MODEL_NAME} ({'; '.join(details)})" if details else self._MODEL_NAME,
         )
-        # Trials asked but never told (a killed worker) leave records behind: keep the newest.
-        # (The view's RUNNING list cannot tell: at a resource level, a running trial that has
-        # reported there shows as COMPLETE.)
-        while len(self._proposed_by) > _MAX_RECORDS:
-            del self._proposed_by[next(iter(self._proposed_by))]
         return proposal
 
     def _trust_bounds(

@@ -18,7 +18,7 @@ from hpo_lab.distributions import (
     IntDistribution,
     _choice_key,
 )
-from hpo_lab.samplers._base import BaseSampler, proposed_by
+from hpo_lab.samplers._base import BaseSampler, keep_record, proposed_by
 from hpo_lab.samplers._tpe._parzen import Dimension, ParzenEstimator, default_weights, summarize
 from hpo_lab.search_space._transform import decode_unit, snap_to_grid
 from hpo_lab.trial._frozen import FrozenTrial
@@ -37,8 +37,6 @@ __all__ = [
 
 _OBSERVED = (TrialState.COMPLETE, TrialState.PRUNED)
 _RUNNING = (TrialState.RUNNING,)
-# Marks of running trials that the estimators proposed, kept at most (see _mark_modelled).
-_MAX_MARKS = 1024
 
 # Ranking groups, best first: finished with a value, pruned (ranked by their last report),
 # pruned without reports, infeasible (ranked by their total constraint violation), and
@@ -557,7 +555,7 @@ class TPESampler(BaseSampler):
                 params.update(
                     self._propose(split, {n: search_space[n] for n in names}, self._multivariate)
                 )
-                self._mark_modelled(view, trial)
+                keep_record(self._modelled, (view.study_name, trial.trial_id), None)
             return params
 
     def sample_independent(
@@ -569,14 +567,8 @@ class TPESampler(BaseSampler):
             split = self._prepare(view, trial)
             if split is None:
                 return self._random(distribution)
-            self._mark_modelled(view, trial)
+            keep_record(self._modelled, (view.study_name, trial.trial_id), None)
             return self._propose(split, {name: distribution}, joint=True)[name]
-
-    def _mark_modelled(self, view: StudyView, trial: FrozenTrial) -> None:
-        self._modelled[(view.study_name, trial.trial_id)] = None
-        # Trials asked but never told (a killed worker) leave marks behind: keep the newest.
-        while len(self._modelled) > _MAX_MARKS:
-            del self._modelled[next(iter(self._modelled))]
 
     def finished_trial_attrs(
         self, view: StudyView, trial: FrozenTrial, state: TrialState, value: float | None
