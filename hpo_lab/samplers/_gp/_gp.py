@@ -19,9 +19,12 @@ from scipy.linalg import cho_solve, cholesky, solve_triangular
 from scipy.linalg.lapack import dpotri
 from scipy.optimize import minimize
 
-from hpo_lab.samplers._gp._kernel import matern52, matern52_grad_weights, scaled_sqdist
-
-_SQRT5 = math.sqrt(5.0)
+from hpo_lab.samplers._gp._kernel import (
+    matern52,
+    matern52_from_r2,
+    matern52_grad_weights,
+    scaled_sqdist,
+)
 
 __all__ = [
     "GPPosterior",
@@ -250,10 +253,7 @@ def _kernel_and_grads(
         r2 = scaled_sqdist(x, x, weights)
     else:
         r2 = (sq @ group_weights).reshape(n, n)
-    r = np.sqrt(r2)
-    e = signal * np.exp(-_SQRT5 * r)
-    kf = e * (1.0 + _SQRT5 * r + (5.0 / 3.0) * r2)
-    dk_dr2 = -(5.0 / 6.0) * e * (1.0 + _SQRT5 * r)
+    kf, dk_dr2 = matern52_from_r2(r2, signal)
 
     if sq is None:
 
@@ -495,10 +495,7 @@ class GPPosterior:
         """Mean, variance and their gradients in ``xs``: shapes ``(m,), (m,), (m, D), (m, D)``."""
         xs, slope = self.params.warp_with_slope(xs)
         r2 = scaled_sqdist(xs, self.x, self.weights)  # (m, n)
-        r = np.sqrt(r2)
-        e = self.signal * np.exp(-_SQRT5 * r)
-        ks = e * (1.0 + _SQRT5 * r + (5.0 / 3.0) * r2)
-        dk_dr2 = -(5.0 / 6.0) * e * (1.0 + _SQRT5 * r)
+        ks, dk_dr2 = matern52_from_r2(r2, self.signal)
         mean = ks @ self._alpha
         kinv_k = cho_solve((self._chol, True), ks.T, check_finite=False)  # (n, m)
         var = self.signal - (ks * kinv_k.T).sum(1)

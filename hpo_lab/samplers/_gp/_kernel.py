@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["matern52", "matern52_grad_weights", "scaled_sqdist"]
+__all__ = ["matern52", "matern52_from_r2", "matern52_grad_weights", "scaled_sqdist"]
 
 _SQRT5 = float(np.sqrt(5.0))
 
@@ -35,8 +35,14 @@ def scaled_sqdist(x1: np.ndarray, x2: np.ndarray, weights: np.ndarray) -> np.nda
     return np.maximum(r2, 0.0)
 
 
-def _kernel_from_r2(r2: np.ndarray, signal: float) -> tuple[np.ndarray, np.ndarray]:
-    """``k`` and ``dk/dr2`` from squared distances."""
+def matern52_from_r2(r2: np.ndarray, signal: float) -> tuple[np.ndarray, np.ndarray]:
+    """``k`` and ``dk/dr2`` from scaled squared distances ``r2`` (any shape).
+
+    Example:
+        >>> k, dk_dr2 = matern52_from_r2(np.array([0.0]), 2.0)
+        >>> k.tolist(), round(float(dk_dr2[0]), 4)
+        ([2.0], -1.6667)
+    """
     r = np.sqrt(r2)
     e = signal * np.exp(-_SQRT5 * r)
     k = e * (1.0 + _SQRT5 * r + (5.0 / 3.0) * r2)
@@ -61,7 +67,7 @@ def matern52(
         array([[1.   , 0.524],
                [0.524, 1.   ]])
     """
-    return _kernel_from_r2(scaled_sqdist(x1, x2, weights), signal)[0]
+    return matern52_from_r2(scaled_sqdist(x1, x2, weights), signal)[0]
 
 
 def matern52_grad_weights(
@@ -80,7 +86,7 @@ def matern52_grad_weights(
         >>> bool(g[0] < 0)  # a larger weight (shorter length scale) lowers off-diagonal k
         True
     """
-    k, dk_dr2 = _kernel_from_r2(scaled_sqdist(x, x, weights), signal)
+    k, dk_dr2 = matern52_from_r2(scaled_sqdist(x, x, weights), signal)
     m = coef * dk_dr2
     row = m.sum(1)
     g = 2.0 * weights * ((x * x).T @ row - ((m @ x) * x).sum(0))
