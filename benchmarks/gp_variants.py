@@ -57,7 +57,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from samplers import DEFAULT_CACHE, METHOD_VERSIONS, PARALLEL_SLEEP_MS, PROBLEMS, _Timed
+from samplers import DEFAULT_CACHE, PARALLEL_SLEEP_MS, PROBLEMS, _run_path, _seeds, _Timed
 
 
 @contextlib.contextmanager
@@ -160,7 +160,7 @@ def _peer_regrets(problem_name: str, peer: str, seeds: list[int]) -> list[float]
     problem = PROBLEMS[problem_name]
     out = []
     for seed in seeds:
-        path = DEFAULT_CACHE / problem_name / f"{peer}-v{METHOD_VERSIONS[peer]}-seed{seed}.json"
+        path = _run_path(DEFAULT_CACHE, problem_name, peer, seed)
         if not path.exists():
             return None
         values = json.loads(path.read_text())["values"][:100]
@@ -176,11 +176,6 @@ def _paired(a: list[float], b: list[float]) -> str:
     diffs = [x - y for x, y in zip(a, b, strict=True) if x != y]
     p = wilcoxon(diffs).pvalue if diffs else 1.0
     return f"{better} / {worse}, p = {p:.3f}"
-
-
-def _seeds(text: str) -> list[int]:
-    low, _, high = text.partition("-")
-    return list(range(int(low), int(high or low) + 1))
 
 
 def main() -> None:
